@@ -1,0 +1,133 @@
+/**
+ * The contract between `api/` (HTTP) and `engine/` (domain services). Inputs and outputs are the
+ * Docker Engine API's own JSON shapes (../shared/reference/docker-engine-api/v1.47.yaml), so the
+ * HTTP layer only parses query strings and bodies, calls one method, and serialises the answer.
+ * Every method throws errdefs errors (NotFound 404, Conflict 409, InvalidArgument 400,
+ * NotModified 304, ...); api/ translates them to Docker's `{"message": ...}` bodies.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export type Json = Record<string, unknown>;
+/** Docker's `filters` query parameter, decoded: {"status": ["running"], "label": ["a=b"]}. */
+export type Filters = Record<string, string[]>;
+
+export type StdStream = 'stdin' | 'stdout' | 'stderr';
+
+/** One chunk of container output, as the process wrote it (binary-safe, partial lines kept). */
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+  /** When the chunk was written (logs); absent for live attach output. */
+  time?: Date;
+}
+
+/**
+ * A live connection to a container's or exec's stdio. `output` ends when the process exits or the
+ * session is closed. `input` is present when stdin was asked for and the process has stdin open;
+ * ending it closes the process's stdin (unless the container keeps it open).
+ */
+export interface StdioSession {
+  tty: boolean;
+  output: AsyncIterable<OutputChunk>;
+  input: Writable | null;
+  /** Detach from the process without affecting it. */
+  close(): void;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Unix seconds (fractional allowed); 0 = no bound. */
+  since: number;
+  until: number;
+  timestamps: boolean;
+  /** Number of lines from the end, or 'all'. */
+  tail: number | 'all';
+  details: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AttachOptions {
+  stream: boolean;
+  logs: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveStat {
+  name: string;
+  size: number;
+  mode: number; // Go os.FileMode bits, as Docker's X-Docker-Container-Path-Stat
+  mtime: string;
+  linkTarget: string;
+}
+
+export interface ContainerService {
+  create(body: Json, opts: { name?: string; platform?: string }): Promise<{ Id: string; Warnings: string[] }>;
+  inspect(ref: string, opts?: { size?: boolean }): Promise<Json>;
+  list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters }): Promise<Json[]>;
+  start(ref: string, opts?: { detachKeys?: string }): Promise<void>;
+  stop(ref: string, opts?: { signal?: string; timeout?: number }): Promise<void>;
+  restart(ref: string, opts?: { signal?: string; timeout?: number }): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  /** condition: 'not-running' (default) | 'next-exit' | 'removed'. Resolves when reached. */
+  wait(ref: string, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } | null }>;
+  remove(ref: string, opts?: { force?: boolean; volumes?: boolean; link?: boolean }): Promise<void>;
+  rename(ref: string, newName: string): Promise<void>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  top(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  logs(ref: string, opts: LogOptions): Promise<{ tty: boolean; entries: AsyncIterable<OutputChunk> }>;
+  attach(ref: string, opts: AttachOptions): Promise<StdioSession>;
+  resize(ref: string, height: number, width: number): Promise<void>;
+  changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
+  export(ref: string): Promise<Readable>;
+  statPath(ref: string, path: string): Promise<ArchiveStat>;
+  getArchive(ref: string, path: string): Promise<{ stat: ArchiveStat; tar: Readable }>;
+  putArchive(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
+  prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
+  commit(ref: string, opts: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: Json }): Promise<{ Id: string }>;
+}
+
+export interface ExecService {
+  create(containerRef: string, body: Json): Promise<{ Id: string }>;
+  /** Detach: true starts it in the background and resolves at once with null. */
+  start(execId: string, body: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null }): Promise<StdioSession | null>;
+  resize(execId: string, height: number, width: number): Promise<void>;
+  inspect(execId: string): Promise<Json>;
+}
+
+export interface ImageService {
+  list(opts: { all?: boolean; filters?: Filters; digests?: boolean }): Promise<Json[]>;
+  inspect(ref: string): Promise<Json>;
+  history(ref: string): Promise<Json[]>;
+  tag(ref: string, repo: string, tag?: string): Promise<void>;
+  /** Returns Docker's [{Untagged}, {Deleted}] list. */
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<Json[]>;
+  /** POST /images/create?fromSrc=-: a rootfs tarball becomes a one-layer image. */
+  importRootfs(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string }): Promise<{ Id: string }>;
+  /** POST /images/load: docker-archive or OCI layout tarball; resolves with the progress lines ("Loaded image: x"). */
+  load(tar: Readable, opts: { quiet?: boolean }): Promise<string[]>;
+  /** GET /images/get?names=..: one archive with every named image. */
+  save(refs: string[]): Promise<Readable>;
+  prune(filters: Filters): Promise<{ ImagesDeleted: Json[]; SpaceReclaimed: number }>;
+}
+
+export interface SystemService {
+  version(): Json;
+  info(): Promise<Json>;
+  /** Disk usage (GET /system/df). */
+  df(): Promise<Json>;
+}
+
+/** Everything api/ needs; one instance, built by daemon/'s composition root. */
+export interface Engine {
+  containers: ContainerService;
+  exec: ExecService;
+  images: ImageService;
+  system: SystemService;
+}
