@@ -1,0 +1,73 @@
+// Reading /proc to find the processes an engine is made of and what memory they hold.
+// Only ever used to *read*: benchmarks end processes they started themselves, by pid.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Every live process as { pid, ppid, comm, argv }. Processes that exit while we read are skipped. */
+export function listProcesses() {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // comm is in parentheses and may itself hold spaces or ')': split after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      out.push({ pid: Number(name), ppid, comm, argv });
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  return out;
+}
+
+/** The children of `pid` (direct only). */
+export function childrenOf(pid, procs = listProcesses()) {
+  return procs.filter((p) => p.ppid === pid);
+}
+
+/** Whether smaps_rollup exists (Linux >= 4.14): then PSS splits shared pages fairly between processes. */
+export function hasPss(pid = process.pid) {
+  try {
+    readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function kib(text, field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** { rss, pss } of one process in KiB (pss is 0 without smaps_rollup). */
+export function memoryOf(pid) {
+  const rss = kib(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+  let pss = 0;
+  try {
+    pss = kib(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+  } catch {
+    // older kernel: RSS only
+  }
+  return { rss, pss };
+}
+
+/** Sums memoryOf over pids, skipping any that exited meanwhile. */
+export function sumMemory(pids) {
+  let rss = 0;
+  let pss = 0;
+  let counted = 0;
+  for (const pid of pids) {
+    try {
+      const m = memoryOf(pid);
+      rss += m.rss;
+      pss += m.pss;
+      counted++;
+    } catch {
+      // exited
+    }
+  }
+  return { rss, pss, counted };
+}

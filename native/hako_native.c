@@ -1,0 +1,728 @@
+// hako_native: the few Linux system calls Node 20 does not expose (see src/native/index.ts).
+// Plain C N-API, so it builds with nothing but node's headers and a C compiler.
+//
+// Errors mirror Node's fs errors: `code` is the errno name, plus `errno`, `syscall` and `path`.
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK(call)                                                                   \
+  do {                                                                                \
+    if ((call) != napi_ok) {                                                          \
+      napi_throw_error(env, "EINVAL", "hako_native: invalid arguments to " #call);    \
+      return NULL;                                                                    \
+    }                                                                                 \
+  } while (0)
+
+// ---- errors --------------------------------------------------------------------------------
+
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
+  const char *code = strerrorname_np(err);
+  char codebuf[16];
+  if (code == NULL) {
+    snprintf(codebuf, sizeof codebuf, "E%d", err);
+    code = codebuf;
+  }
+  char msg[4400];
+  if (path != NULL)
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s, %s", code, strerror(err), syscall);
+  napi_value code_v, msg_v, error, errno_v, syscall_v;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_v);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &msg_v);
+  napi_create_error(env, code_v, msg_v, &error);
+  napi_create_int32(env, -err, &errno_v);
+  napi_set_named_property(env, error, "errno", errno_v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_v);
+  napi_set_named_property(env, error, "syscall", syscall_v);
+  if (path != NULL) {
+    napi_value path_v;
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_v);
+    napi_set_named_property(env, error, "path", path_v);
+  }
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, err, syscall, path));
+  return NULL;
+}
+
+// ---- arguments -----------------------------------------------------------------------------
+
+// Copies a JS string argument into malloc'd memory; NULL/undefined give NULL when `optional`.
+// Returns false (with an exception pending) on a wrong type.
+static bool get_string(napi_env env, napi_value v, const char *what, bool optional, char **out) {
+  *out = NULL;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (optional && (t == napi_null || t == napi_undefined)) return true;
+  size_t len;
+  if (t != napi_string || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return false;
+  }
+  *out = malloc(len + 1);
+  napi_get_value_string_utf8(env, v, *out, len + 1, &len);
+  return true;
+}
+
+static bool get_int64(napi_env env, napi_value v, const char *what, int64_t *out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a number", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return false;
+  }
+  return true;
+}
+
+static void get_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  for (size_t i = 0; i < n; i++) argv[i] = NULL;
+  napi_get_cb_info(env, info, &n, argv, NULL, NULL);
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  for (size_t i = 0; i < n; i++)
+    if (argv[i] == NULL) argv[i] = undef;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// ---- mknod, xattrs, mount ------------------------------------------------------------------
+
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  get_args(env, info, 4, argv);
+  char *path;
+  int64_t mode, major, minor;
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  if (!get_int64(env, argv[1], "mode", &mode) || !get_int64(env, argv[2], "major", &major) ||
+      !get_int64(env, argv[3], "minor", &minor)) {
+    free(path);
+    return NULL;
+  }
+  napi_value r = undefined(env);
+  if (mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor)) != 0)
+    r = throw_errno(env, errno, "mknod", path);
+  free(path);
+  return r;
+}
+
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  get_args(env, info, 3, argv);
+  char *path, *name;
+  void *data;
+  size_t size;
+  bool is_buffer = false;
+  napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "value must be a Buffer");
+    return NULL;
+  }
+  napi_get_buffer_info(env, argv[2], &data, &size);
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  if (!get_string(env, argv[1], "name", false, &name)) {
+    free(path);
+    return NULL;
+  }
+  napi_value r = undefined(env);
+  if (lsetxattr(path, name, data, size, 0) != 0) r = throw_errno(env, errno, "lsetxattr", path);
+  free(path);
+  free(name);
+  return r;
+}
+
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  char *path, *name;
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  if (!get_string(env, argv[1], "name", false, &name)) {
+    free(path);
+    return NULL;
+  }
+  napi_value r = NULL;
+  char *buf = NULL;
+  for (;;) {  // the value may grow between the size query and the read: retry on ERANGE
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    if (size >= 0) {
+      free(buf);
+      buf = malloc(size > 0 ? (size_t)size : 1);
+      size = lgetxattr(path, name, buf, (size_t)size);
+    }
+    if (size >= 0) {
+      napi_create_buffer_copy(env, (size_t)size, buf, NULL, &r);
+    } else if (errno == ERANGE) {
+      continue;
+    } else if (errno == ENODATA) {
+      napi_get_null(env, &r);
+    } else {
+      r = throw_errno(env, errno, "lgetxattr", path);
+    }
+    break;
+  }
+  free(buf);
+  free(path);
+  free(name);
+  return r;
+}
+
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  char *path;
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  napi_value r = NULL;
+  char *buf = NULL;
+  for (;;) {
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size >= 0) {
+      free(buf);
+      buf = malloc(size > 0 ? (size_t)size : 1);
+      size = llistxattr(path, buf, (size_t)size);
+    }
+    if (size < 0 && errno == ERANGE) continue;
+    if (size < 0) {
+      r = throw_errno(env, errno, "llistxattr", path);
+      break;
+    }
+    napi_create_array(env, &r);
+    uint32_t i = 0;
+    for (char *p = buf; p < buf + size; p += strlen(p) + 1) {  // NUL-separated names
+      napi_value s;
+      napi_create_string_utf8(env, p, NAPI_AUTO_LENGTH, &s);
+      napi_set_element(env, r, i++, s);
+    }
+    break;
+  }
+  free(buf);
+  free(path);
+  return r;
+}
+
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  get_args(env, info, 5, argv);
+  char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
+  int64_t flags;
+  napi_value r = NULL;
+  if (get_string(env, argv[0], "source", true, &source) &&
+      get_string(env, argv[1], "target", false, &target) &&
+      get_string(env, argv[2], "fstype", true, &fstype) &&
+      get_int64(env, argv[3], "flags", &flags) &&
+      get_string(env, argv[4], "data", true, &data)) {
+    // Empty fstype/data mean "none" (bind mounts, remounts), as mount(8) passes them.
+    const char *fs = fstype && *fstype ? fstype : NULL;
+    const char *d = data && *data ? data : NULL;
+    if (mount(source, target, fs, (unsigned long)flags, d) != 0)
+      r = throw_errno(env, errno, "mount", target);
+    else
+      r = undefined(env);
+  }
+  free(source);
+  free(target);
+  free(fstype);
+  free(data);
+  return r;
+}
+
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  char *target;
+  int64_t flags;
+  if (!get_string(env, argv[0], "target", false, &target)) return NULL;
+  napi_value r = NULL;
+  if (get_int64(env, argv[1], "flags", &flags)) {
+    if (umount2(target, (int)flags) != 0)
+      r = throw_errno(env, errno, "umount2", target);
+    else
+      r = undefined(env);
+  }
+  free(target);
+  return r;
+}
+
+static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  get_args(env, info, 3, argv);
+  int64_t fd, rows, cols;
+  if (!get_int64(env, argv[0], "fd", &fd) || !get_int64(env, argv[1], "rows", &rows) ||
+      !get_int64(env, argv[2], "cols", &cols))
+    return NULL;
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (ioctl((int)fd, TIOCSWINSZ, &ws) != 0) return throw_errno(env, errno, "ioctl(TIOCSWINSZ)", NULL);
+  return undefined(env);
+}
+
+// ---- unix sockets --------------------------------------------------------------------------
+
+// Fills `addr` for `path`. sun_path holds only 108 bytes, and container exec roots are often
+// deeper, so a longer path is reached through its parent directory opened with O_PATH, as
+// "/proc/self/fd/<dirfd>/<basename>" (what podman does for conmon's attach socket). The caller
+// closes *dirfd (-1 when unused) once connect/bind is done. Returns 0 or an errno.
+static int unix_addr(const char *path, struct sockaddr_un *addr, int *dirfd) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  *dirfd = -1;
+  size_t len = strlen(path);
+  if (len < sizeof addr->sun_path) {
+    memcpy(addr->sun_path, path, len);
+    return 0;
+  }
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL || slash[1] == '\0') return ENAMETOOLONG;
+  char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+  *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int err = errno;
+  free(dir);
+  if (*dirfd < 0) return err;
+  int n = snprintf(addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+  if (n < 0 || (size_t)n >= sizeof addr->sun_path) {
+    close(*dirfd);
+    *dirfd = -1;
+    return ENAMETOOLONG;
+  }
+  return 0;
+}
+
+static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  char *path;
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  struct sockaddr_un addr;
+  int dirfd, fd = -1;
+  int err = unix_addr(path, &addr, &dirfd);
+  const char *call = "connect";
+  if (err == 0) {
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      err = errno;
+      call = "socket";
+    } else if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+      err = errno;
+      close(fd);
+    }
+    if (dirfd >= 0) close(dirfd);
+  }
+  napi_value r = NULL;
+  if (err != 0)
+    throw_errno(env, err, call, path);
+  else
+    napi_create_int32(env, fd, &r);
+  free(path);
+  return r;
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  int listen_fd, dirfd;  // dirfd keeps a long path reachable for the unlink at the end
+  char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  int timeout_ms;
+  int fd, err;
+  const char *call;
+} receive_fd_t;
+
+static int receive_one_fd(int conn, int *out) {
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+  } control;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  ssize_t n;
+  do n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  *out = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *fds = (int *)CMSG_DATA(c);
+    for (int i = 0; i < count; i++) {  // keep the first, close any extras so none leak
+      if (*out < 0) *out = fds[i];
+      else close(fds[i]);
+    }
+  }
+  return *out < 0 ? EBADMSG : 0;
+}
+
+static void receive_fd_execute(napi_env env, void *data) {
+  (void)env;
+  receive_fd_t *w = data;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int conn = -1;
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    long left = w->timeout_ms - elapsed;
+    if (left <= 0) {
+      w->err = ETIMEDOUT;
+      w->call = "accept";
+      break;
+    }
+    struct pollfd p = {.fd = w->listen_fd, .events = POLLIN};
+    int n = poll(&p, 1, (int)left);
+    if (n < 0 && errno != EINTR) {
+      w->err = errno;
+      w->call = "poll";
+      break;
+    }
+    if (n <= 0) continue;
+    conn = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn >= 0) break;
+    if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+      w->err = errno;
+      w->call = "accept";
+      break;
+    }
+  }
+  if (conn >= 0) {
+    // The sender writes the fd right after connecting; a bounded wait keeps a stuck peer from
+    // holding a thread-pool thread forever.
+    struct timeval tv = {.tv_sec = w->timeout_ms / 1000, .tv_usec = (w->timeout_ms % 1000) * 1000};
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    w->err = receive_one_fd(conn, &w->fd);
+    w->call = "recvmsg";
+    close(conn);
+  }
+  close(w->listen_fd);
+  w->listen_fd = -1;
+  unlink(w->name);
+}
+
+static void receive_fd_complete(napi_env env, napi_status status, void *data) {
+  receive_fd_t *w = data;
+  if (status == napi_ok && w->err == 0) {
+    napi_value fd;
+    napi_create_int32(env, w->fd, &fd);
+    napi_resolve_deferred(env, w->deferred, fd);
+  } else {
+    if (w->fd >= 0) close(w->fd);
+    napi_reject_deferred(env, w->deferred,
+                         errno_error(env, w->err ? w->err : ECANCELED, w->call, w->path));
+  }
+  if (w->dirfd >= 0) close(w->dirfd);
+  napi_delete_async_work(env, w->work);
+  free(w->path);
+  free(w);
+}
+
+// The socket is bound and listening before receiveFd returns, so the caller can start the peer
+// (runc --console-socket) right away; only the wait for it runs on the thread pool.
+static napi_value js_receive_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  char *path;
+  int64_t timeout;
+  if (!get_string(env, argv[0], "path", false, &path)) return NULL;
+  if (!get_int64(env, argv[1], "timeoutMs", &timeout)) {
+    free(path);
+    return NULL;
+  }
+  receive_fd_t *w = calloc(1, sizeof *w);
+  w->path = path;
+  w->fd = -1;
+  w->listen_fd = -1;
+  w->timeout_ms = timeout < 0 ? 0 : timeout > INT32_MAX ? INT32_MAX : (int)timeout;
+  napi_value promise;
+  napi_create_promise(env, &w->deferred, &promise);
+
+  struct sockaddr_un addr;
+  w->call = "bind";
+  w->err = unix_addr(path, &addr, &w->dirfd);
+  if (w->err == 0) {
+    memcpy(w->name, addr.sun_path, sizeof w->name);
+    w->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (w->listen_fd < 0) {
+      w->err = errno;
+      w->call = "socket";
+    } else if (bind(w->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+      w->err = errno;
+    } else if (listen(w->listen_fd, 1) != 0) {
+      w->err = errno;
+      w->call = "listen";
+      unlink(w->name);
+    }
+  }
+  if (w->err != 0) {
+    if (w->listen_fd >= 0) close(w->listen_fd);
+    if (w->dirfd >= 0) close(w->dirfd);
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->err, w->call, path));
+    free(path);
+    free(w);
+    return promise;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "hako_native.receiveFd", NAPI_AUTO_LENGTH, &name);
+  CHECK(napi_create_async_work(env, NULL, name, receive_fd_execute, receive_fd_complete, w,
+                               &w->work));
+  CHECK(napi_queue_async_work(env, w->work));
+  return promise;
+}
+
+// ---- SOCK_SEQPACKET I/O on Node's event loop -----------------------------------------------
+// libuv reports a SEQPACKET fd as an UNKNOWN handle, so net.Socket refuses it; opened through a
+// Pipe handle anyway, libuv takes a short read for "drained" and on hang-up drops the packets
+// still queued (conmon's last output lines). So the fd is watched here with a uv_poll and every
+// packet is read whole, on the main thread, and handed to JS one call per packet.
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref on_packet, on_writable;
+  napi_async_context ctx;
+  int fd, events;
+  bool reading, want_write, eof, closed, handle_closed, finalized;
+} seqpacket_t;
+
+static void seqpacket_on_event(uv_poll_t *h, int status, int events);
+
+static void seqpacket_update(seqpacket_t *s) {
+  if (s->closed) return;
+  int events = (s->reading && !s->eof ? UV_READABLE : 0) | (s->want_write ? UV_WRITABLE : 0);
+  if (events == s->events) return;
+  s->events = events;
+  if (events)
+    uv_poll_start(&s->poll, events, seqpacket_on_event);
+  else
+    uv_poll_stop(&s->poll);
+}
+
+static void seqpacket_handle_closed(uv_handle_t *h) {
+  seqpacket_t *s = h->data;
+  s->handle_closed = true;
+  if (s->finalized) free(s);
+}
+
+static void seqpacket_close(seqpacket_t *s) {
+  if (s->closed) return;
+  s->closed = true;
+  uv_close((uv_handle_t *)&s->poll, seqpacket_handle_closed);
+  close(s->fd);
+  napi_delete_reference(s->env, s->on_packet);
+  napi_delete_reference(s->env, s->on_writable);
+  napi_async_destroy(s->env, s->ctx);
+}
+
+// Calls a JS callback from a libuv callback; an exception goes to process 'uncaughtException'.
+static void seqpacket_call(seqpacket_t *s, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv, result;
+  napi_get_reference_value(env, ref, &fn);
+  napi_get_global(env, &recv);  // napi_make_callback wants an object as `this`
+  if (napi_make_callback(env, s->ctx, recv, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+static void seqpacket_read_packets(seqpacket_t *s) {
+  static char buf[65536];  // conmon's packets are at most 8 KiB + 1; the loop thread owns this
+  for (int i = 0; i < 64 && s->reading && !s->closed; i++) {  // level-triggered: fair to others
+    ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    napi_handle_scope scope;
+    napi_open_handle_scope(s->env, &scope);
+    napi_value argv[2];
+    napi_get_null(s->env, &argv[0]);
+    napi_get_null(s->env, &argv[1]);
+    if (n > 0) {
+      napi_create_buffer_copy(s->env, (size_t)n, buf, NULL, &argv[0]);
+    } else {  // 0 is the peer's orderly close; an error ends the stream too
+      if (n < 0) argv[1] = errno_error(s->env, errno, "recv", NULL);
+      s->eof = true;
+      seqpacket_update(s);
+    }
+    seqpacket_call(s, s->on_packet, 2, argv);
+    napi_close_handle_scope(s->env, scope);
+    if (n <= 0) return;
+  }
+}
+
+static void seqpacket_on_event(uv_poll_t *h, int status, int events) {
+  seqpacket_t *s = h->data;
+  if (status < 0 && !s->closed) {  // e.g. EBADF: report it as the end of the stream
+    s->eof = true;
+    s->want_write = false;
+    seqpacket_update(s);
+    napi_handle_scope scope;
+    napi_open_handle_scope(s->env, &scope);
+    napi_value argv[2];
+    napi_get_null(s->env, &argv[0]);
+    argv[1] = errno_error(s->env, -status, "poll", NULL);
+    seqpacket_call(s, s->on_packet, 2, argv);
+    napi_close_handle_scope(s->env, scope);
+    return;
+  }
+  if ((events & UV_READABLE) && !s->closed) seqpacket_read_packets(s);
+  if ((events & UV_WRITABLE) && s->want_write && !s->closed) {
+    s->want_write = false;
+    seqpacket_update(s);
+    napi_handle_scope scope;
+    napi_open_handle_scope(s->env, &scope);
+    seqpacket_call(s, s->on_writable, 0, NULL);
+    napi_close_handle_scope(s->env, scope);
+  }
+}
+
+static void seqpacket_finalize(napi_env env, void *data, void *hint) {
+  seqpacket_t *s = data;
+  s->finalized = true;
+  if (!s->closed) seqpacket_close(s);
+  else if (s->handle_closed) free(s);
+}
+
+static seqpacket_t *seqpacket_this(napi_env env, napi_callback_info info, size_t *argc,
+                                   napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  napi_get_cb_info(env, info, argc, argv, &self, NULL);
+  if (napi_unwrap(env, self, &data) != napi_ok) return NULL;
+  return data;
+}
+
+static napi_value js_seqpacket_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  seqpacket_t *s = seqpacket_this(env, info, &argc, argv);
+  void *data;
+  size_t size;
+  bool is_buffer = false;
+  if (s == NULL || argc < 1 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "send takes a Buffer");
+    return NULL;
+  }
+  if (s->closed) return throw_errno(env, EBADF, "send", NULL);
+  napi_get_buffer_info(env, argv[0], &data, &size);
+  ssize_t n;
+  do n = send(s->fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    s->want_write = true;  // onWritable runs when the peer has room again
+    seqpacket_update(s);
+    n = -1;
+  } else if (n < 0) {
+    return throw_errno(env, errno, "send", NULL);
+  }
+  napi_value r;
+  napi_create_int64(env, n, &r);
+  return r;
+}
+
+static napi_value seqpacket_set_reading(napi_env env, napi_callback_info info, bool reading) {
+  size_t argc = 0;
+  seqpacket_t *s = seqpacket_this(env, info, &argc, NULL);
+  if (s != NULL) {
+    s->reading = reading;
+    seqpacket_update(s);
+  }
+  return undefined(env);
+}
+static napi_value js_seqpacket_pause(napi_env env, napi_callback_info info) {
+  return seqpacket_set_reading(env, info, false);
+}
+static napi_value js_seqpacket_resume(napi_env env, napi_callback_info info) {
+  return seqpacket_set_reading(env, info, true);
+}
+static napi_value js_seqpacket_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  seqpacket_t *s = seqpacket_this(env, info, &argc, NULL);
+  if (s != NULL) seqpacket_close(s);
+  return undefined(env);
+}
+
+// seqpacketWatch(fd, onPacket(packet|null, error|null), onWritable()) -> {send, pause, resume,
+// close}. Takes ownership of fd: close() closes it. Starts paused.
+static napi_value js_seqpacket_watch(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  get_args(env, info, 3, argv);
+  int64_t fd;
+  if (!get_int64(env, argv[0], "fd", &fd)) return NULL;
+  napi_valuetype t1, t2;
+  napi_typeof(env, argv[1], &t1);
+  napi_typeof(env, argv[2], &t2);
+  if (t1 != napi_function || t2 != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "onPacket and onWritable must be functions");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  seqpacket_t *s = calloc(1, sizeof *s);
+  s->env = env;
+  s->fd = (int)fd;
+  int rc = uv_poll_init(loop, &s->poll, s->fd);
+  if (rc != 0) {
+    free(s);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  s->poll.data = s;
+  napi_value obj, name;
+  napi_create_object(env, &obj);
+  napi_create_reference(env, argv[1], 1, &s->on_packet);
+  napi_create_reference(env, argv[2], 1, &s->on_writable);
+  napi_create_string_utf8(env, "hako_native.seqpacket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, obj, name, &s->ctx);
+  napi_property_descriptor methods[] = {
+      {"send", NULL, js_seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
+      {"pause", NULL, js_seqpacket_pause, NULL, NULL, NULL, napi_default, NULL},
+      {"resume", NULL, js_seqpacket_resume, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, js_seqpacket_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, obj, 4, methods);
+  napi_wrap(env, obj, s, seqpacket_finalize, NULL, NULL);
+  return obj;
+}
+
+// ---- module --------------------------------------------------------------------------------
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setWinsize", NULL, js_set_winsize, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receiveFd", NULL, js_receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"seqpacketWatch", NULL, js_seqpacket_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+    return NULL;
+  return exports;
+}

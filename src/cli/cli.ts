@@ -1,0 +1,70 @@
+/**
+ * What every command gets: the standard streams, the command path for messages ("hako run"),
+ * and a connected client. The first call to client() pings the daemon; when the host is the
+ * default one and nothing answers, it starts hakod in the background (the embedded default).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Client } from '../client/index.js';
+
+export const DEFAULT_HOST = 'unix:///run/hako/hako.sock';
+
+export interface CliOptions {
+  host: string;
+  /** True when -H, HAKO_HOST or DOCKER_HOST named the host: then hakod is never started for it. */
+  hostExplicit: boolean;
+  commandPath: string;
+  stdin?: Readable & { isTTY?: boolean };
+  stdout?: Writable & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr?: Writable & { isTTY?: boolean };
+}
+
+export class Cli {
+  readonly host: string;
+  readonly hostExplicit: boolean;
+  readonly commandPath: string;
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
+  readonly stderr: Writable & { isTTY?: boolean };
+  #client: Promise<Client> | undefined;
+
+  constructor(opts: CliOptions) {
+    this.host = opts.host;
+    this.hostExplicit = opts.hostExplicit;
+    this.commandPath = opts.commandPath;
+    this.stdin = opts.stdin ?? process.stdin;
+    this.stdout = opts.stdout ?? process.stdout;
+    this.stderr = opts.stderr ?? process.stderr;
+  }
+
+  out(text: string): void {
+    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  err(text: string): void {
+    this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A client whose daemon has answered /_ping. */
+  client(): Promise<Client> {
+    this.#client ??= this.#connect();
+    return this.#client;
+  }
+
+  async #connect(): Promise<Client> {
+    const { createClient, DaemonUnreachable } = await import('../client/index.js');
+    const client = createClient({ host: this.host });
+    try {
+      await client.ping();
+      return client;
+    } catch (err) {
+      if (!(err instanceof DaemonUnreachable) || this.hostExplicit || this.host !== DEFAULT_HOST) throw err;
+    }
+    const { startEmbeddedDaemon } = await import('./embedded.js');
+    await startEmbeddedDaemon(client);
+    return client;
+  }
+
+  close(): void {
+    void this.#client?.then((c) => c.close(), () => {});
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * What several container commands share: creating with pull-on-missing, docker's mapping of
+ * start errors to exit codes, the attach-wait-start sequence of `run` and `start -a`, signal
+ * proxying, and "do this to each named container" loops with docker's error reporting.
+ */
+import type { Client, ContainerCreateResponse } from '../client/index.js';
+import type { Cli } from './cli.js';
+import { StatusError, withHelp } from './errors.js';
+import { streamConnection } from './attachio.js';
+import { monitorSize } from './tty.js';
+import { displayProgress } from './progress.js';
+
+/** `Error response from daemon: ...` for daemon errors, the bare message otherwise. */
+export function errorText(e: unknown): string {
+  const err = e as Error;
+  if (err?.name === 'ClientError') return `Error response from daemon: ${err.message}`;
+  return err?.message ?? String(e);
+}
+
+/**
+ * docker's toStatusError(): 127 when the command was not found, 126 when it could not be invoked,
+ * 125 for any other failure of the engine.
+ */
+export function toStatusError(e: unknown, commandPath: string): StatusError {
+  if (e instanceof StatusError) return e;
+  const text = errorText(e);
+  let status = 125;
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(text)) status = 127;
+  else if (/permission denied|is a directory/.test(text)) status = 126;
+  return new StatusError(status, withHelp(text, commandPath));
+}
+
+/** docker's reference.TagNameOnly + FamiliarString, enough for messages: "busybox" -> "busybox:latest". */
+export function withDefaultTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const slash = ref.lastIndexOf('/');
+  return ref.slice(slash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+function splitTag(ref: string): [string, string | undefined] {
+  if (ref.includes('@')) return [ref, undefined];
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+}
+
+export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string } = {}): Promise<void> {
+  const [image, tag] = splitTag(ref);
+  const res = await client.imagePull(image, tag, { platform: opts.platform });
+  await displayProgress(res, opts.quiet ? devNull : cli.stderr, { tty: Boolean(cli.stderr.isTTY) });
+}
+
+const devNull = { write: () => true } as unknown as NodeJS.WritableStream as import('node:stream').Writable;
+
+export interface CreateOptions {
+  name?: string;
+  platform?: string;
+  pull: string;
+  quiet: boolean;
+  cidfile?: string;
+}
+
+/** docker's createContainer(): create, pulling the image once if it is missing (--pull=missing). */
+export async function createContainer(cli: Cli, client: Client, body: Record<string, unknown>, opts: CreateOptions): Promise<string> {
+  const image = String(body['Image']);
+  if (opts.cidfile) {
+    const { existsSync } = await import('node:fs');
+    if (existsSync(opts.cidfile)) throw new Error(`container ID file found, make sure the other container isn't running or delete ${opts.cidfile}`);
+  }
+  if (opts.pull === 'always') await pullImage(cli, client, image, opts);
+  let res: ContainerCreateResponse;
+  try {
+    res = await client.containerCreate(body, { name: opts.name || undefined, platform: opts.platform || undefined });
+  } catch (e) {
+    const status = (e as { status?: number }).status;
+    if (status !== 404 || opts.pull !== 'missing' || !/image/i.test((e as Error).message)) throw e;
+    if (!opts.quiet) cli.err(`Unable to find image '${withDefaultTag(image)}' locally`);
+    await pullImage(cli, client, image, opts);
+    res = await client.containerCreate(body, { name: opts.name || undefined, platform: opts.platform || undefined });
+  }
+  for (const w of res.Warnings ?? []) cli.err(`WARNING: ${w}`);
+  if (opts.cidfile) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(opts.cidfile, res.Id);
+  }
+  return res.Id;
+}
+
+const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** docker's ForwardAllSignals: signals the CLI receives go to the container. */
+export function proxySignals(client: Client, id: string): () => void {
+  const handlers = PROXIED_SIGNALS.map((sig) => {
+    const h = (): void => { client.containerKill(id, sig).catch(() => {}); };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => { for (const [sig, h] of handlers) process.off(sig, h); };
+}
+
+export interface AttachRunOptions {
+  id: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+  autoRemove: boolean;
+  sigProxy: boolean;
+  /** Maps a start failure to the error thrown (run: toStatusError; start: as is). */
+  onStartError: (e: unknown) => Error;
+}
+
+/** How long to wait for the daemon to acknowledge a wait before starting anyway. */
+const WAIT_REGISTER_MS = 1000;
+
+/**
+ * attach, then wait (next-exit, or removed for --rm), then start; stream until the output ends
+ * or the user detaches; answer the container's exit status (0 after a detach).
+ */
+export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOptions): Promise<number> {
+  const conn = await client.containerAttach(o.id, {
+    stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys,
+  });
+  const streaming = streamConnection(cli, conn, o);
+  const waitAbort = new AbortController();
+  const wait = client.containerWait(o.id, o.autoRemove ? 'removed' : 'next-exit', waitAbort.signal);
+  wait.result.catch(() => {});
+  await Promise.race([wait.registered, new Promise((r) => setTimeout(r, WAIT_REGISTER_MS).unref())]).catch(() => {});
+  const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, o.id) : () => {};
+  let stopResize = (): void => {};
+  try {
+    try {
+      await client.containerStart(o.id);
+    } catch (e) {
+      streaming.stop();
+      conn.close();
+      if (o.autoRemove) await wait.result.catch(() => {});
+      else waitAbort.abort();
+      throw o.onStartError(e);
+    }
+    if (o.tty) stopResize = monitorSize(cli, (h, w) => client.containerResize(o.id, h, w));
+    const end = await streaming.done;
+    if (end === 'detached') {
+      waitAbort.abort();
+      conn.close();
+      return 0;
+    }
+    const result = await wait.result;
+    if (result.Error?.Message) {
+      cli.err(result.Error.Message);
+      return 125;
+    }
+    return result.StatusCode;
+  } finally {
+    stopResize();
+    stopSignals();
+    conn.close();
+  }
+}
+
+/** Runs `op` on each named container; prints `print(name)` on success, the error otherwise. */
+export async function forEachContainer(
+  cli: Cli,
+  names: string[],
+  op: (name: string) => Promise<unknown>,
+  print: (name: string) => string | null = (n) => n,
+): Promise<number> {
+  let failed = false;
+  for (const name of names) {
+    try {
+      await op(name);
+      const line = print(name);
+      if (line !== null) cli.out(line);
+    } catch (e) {
+      cli.err(errorText(e));
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}

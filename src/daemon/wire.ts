@@ -1,0 +1,140 @@
+/**
+ * The composition root: the one place that builds storage, images, runtime and logs, adapts
+ * them to the engine's ports, and hands the engine to the API server. Nothing else constructs a
+ * subsystem.
+ */
+import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ContentStore, LayerStore, openMetadataDb, changesOf, tarUpperAsLayer, tarDirectory, applyLayerTar } from '../storage/index.js';
+import { createImageService } from '../images/index.js';
+import { ConmonRuncRuntime, findInitBinary, lookPath } from '../runtime/index.js';
+import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
+import { createEngine, type Engine, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
+import type { DaemonConfig } from './config.js';
+
+export interface BuiltEngine {
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export async function buildEngine(config: DaemonConfig, logger?: Logger): Promise<BuiltEngine> {
+  const log: Logger = logger ?? { debug() {}, info() {}, warn: (m) => console.error(m), error: (m) => console.error(m) };
+  const dataRoot = config.dataRoot;
+  const execRoot = config.execRoot;
+  await mkdir(dataRoot, { recursive: true, mode: 0o710 });
+  await mkdir(execRoot, { recursive: true, mode: 0o700 });
+  await mkdir(join(dataRoot, 'containers'), { recursive: true, mode: 0o710 });
+  await mkdir(join(execRoot, 'bundles'), { recursive: true, mode: 0o700 });
+  const tmpDir = join(dataRoot, 'tmp');
+  // Whatever a crash left half-written here is garbage by definition.
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+
+  const meta = openMetadataDb(join(dataRoot, 'hako.db'));
+  const content = new ContentStore(join(dataRoot, 'content'));
+  const layers = new LayerStore({ root: join(dataRoot, 'overlay'), db: meta });
+  let usingImage: (id: string) => Array<{ id: string; running: boolean }> = () => [];
+  const images = createImageService({
+    db: meta,
+    content,
+    layers,
+    containersUsingImage: (id) => usingImage(id),
+    tmpDir,
+  });
+
+  const runtimeName = config.runtime;
+  const runtimePath = lookPath(config.runtimes?.[runtimeName]?.path ?? runtimeName) ?? runtimeName;
+  const runtime = new ConmonRuncRuntime({ runtimePath, execRoot, logLevel: config.logLevel === 'debug' ? 'debug' : 'error' });
+
+  const imagePort: ImagePort = {
+    async resolve(ref) {
+      const img = images.resolve(ref);
+      const cfg = await images.configOf(img.id);
+      return { id: img.id, chainId: img.chainId, config: (cfg.config ?? {}) as ImageRuntimeConfig, os: cfg.os ?? 'linux' };
+    },
+    ancestorIds(ref) {
+      try {
+        return new Set([images.resolve(ref).id]);
+      } catch {
+        return new Set();
+      }
+    },
+    commit: (o) => images.commit(o),
+  };
+
+  const rootfs: RootfsPort = {
+    mount: (chainId, dir) => layers.mountRootfs(chainId, dir),
+    unmount: (dir) => layers.unmountRootfs(dir),
+    lowerDirs: (chainId) => (chainId ? layers.lowerDirs(chainId) : []),
+    changes: (upper, lowers) => changesOf(upper, lowers),
+    layerTar: (upper, lowers) => tarUpperAsLayer(upper, lowers),
+    tarPath: (path, opts) => tarDirectory(path, opts.name && opts.name !== '.' ? { includeRoot: true, rebaseName: opts.name } : {}),
+    async extractTar(tar: Readable, dir: string) {
+      await applyLayerTar(tar, dir, { mode: 'flatten' });
+    },
+  };
+
+  const logOf = (hc: Json) => {
+    const lc = (hc.LogConfig as Json | undefined) ?? {};
+    return parseLogOpts(lc.Type as string | undefined, (lc.Config as Record<string, string> | undefined) ?? {});
+  };
+  const logs: LogPort = {
+    read: (path, hc, opts) => readLogs(logFiles(path, logOf(hc).maxFiles), opts),
+    rotate(path, hc, reopen) {
+      const lc = logOf(hc);
+      if (!(lc.maxSize > 0)) return null;
+      const rotator = createLogRotator({ path, maxSize: lc.maxSize, maxFiles: lc.maxFiles, reopen, onError: (e) => log.warn(`log rotation of ${path}: ${String(e)}`) });
+      return () => rotator.close();
+    },
+    validate: (hc) => void logOf(hc),
+    async remove(path, hc) {
+      const files = logFiles(path, logOf(hc).maxFiles);
+      await Promise.all([files.current, ...files.rotated].map((f) => rm(f, { force: true })));
+    },
+  };
+
+  const daemonId = await daemonIdentity(join(dataRoot, 'engine-id'));
+  const engine = await createEngine({
+    dataRoot,
+    execRoot,
+    meta,
+    images,
+    imagePort,
+    rootfs,
+    runtime,
+    runtimeName,
+    runtimePath,
+    logs,
+    initPath: findInitBinary(),
+    daemonId,
+    debug: config.logLevel === 'debug',
+    logger: log,
+  });
+  usingImage = (id) => engine.containersUsingImage(id);
+  return {
+    engine,
+    async close() {
+      engine.close();
+      meta.close();
+    },
+  };
+}
+
+async function daemonIdentity(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const id = randomUUID();
+    await writeFile(path, `${id}\n`);
+    return id;
+  }
+}

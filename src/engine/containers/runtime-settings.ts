@@ -1,0 +1,166 @@
+import { isAbsolute } from 'node:path';
+import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
+import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
+import { withInit } from '../../runtime/index.js';
+import type { Json } from '../contract.js';
+import type { RuntimeUser } from '../ports.js';
+
+export interface SettingsInput {
+  id: string;
+  rootfs: string;
+  config: Json;
+  hostConfig: Json;
+  argv: string[];
+  user: RuntimeUser & { home?: string };
+  etcFiles: { hosts: string; hostname: string; resolvConf: string };
+  initPath: string | null;
+  cgroupVersion: 1 | 2;
+}
+
+/**
+ * A container's Docker Config + HostConfig as runtime settings (what runc is told). The
+ * options that belong to later subsystems (named volumes, networks) are refused here with a
+ * message naming them, never silently dropped.
+ */
+export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
+  const c = i.config;
+  const hc = i.hostConfig;
+  const mounts: MountSetting[] = [
+    { type: 'bind', source: i.etcFiles.resolvConf, target: '/etc/resolv.conf' },
+    { type: 'bind', source: i.etcFiles.hostname, target: '/etc/hostname' },
+    { type: 'bind', source: i.etcFiles.hosts, target: '/etc/hosts' },
+    ...bindMounts((hc.Binds as string[] | null) ?? []),
+    ...tmpfsMounts((hc.Tmpfs as Record<string, string> | null) ?? {}),
+    ...apiMounts((hc.Mounts as Json[] | null) ?? []),
+  ];
+  let args = i.argv;
+  if (hc.Init === true && i.initPath) {
+    const init = withInit(args, i.initPath);
+    mounts.push(init.mount);
+    args = init.args;
+  }
+  const secOpts = (hc.SecurityOpt as string[] | null) ?? [];
+  let seccomp: RuntimeSettings['seccomp'] = 'default';
+  let noNewPrivileges = false;
+  for (const opt of secOpts) {
+    const [key, value = ''] = splitOnce(opt, /[=:]/);
+    if (key === 'no-new-privileges') noNewPrivileges = value === '' || value === 'true';
+    else if (key === 'seccomp') {
+      if (value === 'unconfined') seccomp = 'unconfined';
+      else {
+        try {
+          seccomp = JSON.parse(value) as RuntimeSettings['seccomp'];
+        } catch {
+          throw new InvalidArgument(`invalid --security-opt seccomp: the profile is not valid JSON`);
+        }
+      }
+    } else if (key === 'label' || key === 'apparmor') {
+      // No SELinux or AppArmor on this engine: docker ignores these too when the LSM is absent.
+    } else {
+      throw new InvalidArgument(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    }
+  }
+  const ns = (mode: unknown): NamespaceSetting => (mode === 'host' ? 'host' : 'private');
+  const networkMode = String(hc.NetworkMode ?? 'default');
+  if (networkMode.startsWith('container:')) throw new NotImplemented(`network mode "${networkMode}" is not supported yet`);
+  const resources: NonNullable<RuntimeSettings['resources']> = {};
+  const memory = Number(hc.Memory ?? 0);
+  if (memory > 0) {
+    resources.memory = { limit: memory };
+    const swap = Number(hc.MemorySwap ?? 0);
+    if (swap > 0) resources.memory.swap = swap;
+    else if (swap === 0) resources.memory.swap = memory * 2;
+    else resources.memory.swap = -1;
+  }
+  const nano = Number(hc.NanoCpus ?? 0);
+  if (nano > 0 || hc.CpuShares || hc.CpuQuota || hc.CpusetCpus) {
+    resources.cpu = {};
+    if (nano > 0) {
+      resources.cpu.period = 100000;
+      resources.cpu.quota = Math.round((nano / 1e9) * 100000);
+    }
+    if (hc.CpuPeriod) resources.cpu.period = Number(hc.CpuPeriod);
+    if (hc.CpuQuota) resources.cpu.quota = Number(hc.CpuQuota);
+    if (hc.CpuShares) resources.cpu.shares = Number(hc.CpuShares);
+    if (hc.CpusetCpus) resources.cpu.cpus = String(hc.CpusetCpus);
+  }
+  const pids = Number(hc.PidsLimit ?? 0);
+  if (pids > 0) resources.pids = { limit: pids };
+  return {
+    id: i.id,
+    rootfs: i.rootfs,
+    args,
+    env: (c.Env as string[] | null) ?? [],
+    cwd: (c.WorkingDir as string) || '/',
+    user: i.user,
+    hostname: String(c.Hostname ?? ''),
+    tty: Boolean(c.Tty),
+    readonlyRootfs: Boolean(hc.ReadonlyRootfs),
+    capAdd: (hc.CapAdd as string[] | null) ?? [],
+    capDrop: (hc.CapDrop as string[] | null) ?? [],
+    privileged: Boolean(hc.Privileged),
+    noNewPrivileges,
+    seccomp,
+    mounts,
+    namespaces: {
+      network: networkMode === 'host' ? 'host' : 'private',
+      pid: ns(hc.PidMode),
+      ipc: ns(hc.IpcMode),
+      uts: ns(hc.UTSMode),
+    },
+    cgroupVersion: i.cgroupVersion,
+    resources,
+    ulimits: ((hc.Ulimits as Array<{ Name: string; Soft: number; Hard: number }> | null) ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+    ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj !== 0 ? { oomScoreAdj: hc.OomScoreAdj } : {}),
+    sysctls: (hc.Sysctls as Record<string, string> | null) ?? {},
+    shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
+  };
+}
+
+function splitOnce(s: string, sep: RegExp): [string, string?] {
+  const m = sep.exec(s);
+  return m ? [s.slice(0, m.index), s.slice(m.index + 1)] : [s];
+}
+
+/** `-v /host:/ctr[:ro|rw]`; a name instead of a host path is a named volume (a later issue). */
+function bindMounts(binds: string[]): MountSetting[] {
+  return binds.map((b) => {
+    const parts = b.split(':');
+    const [source = '', target = '', mode = ''] = parts;
+    if (parts.length < 2 || parts.length > 3 || target === '') throw new InvalidArgument(`invalid volume specification: '${b}'`);
+    if (!isAbsolute(source)) throw new NotImplemented(`named volumes are not supported yet: '${b}'`);
+    if (!isAbsolute(target)) throw new InvalidArgument(`invalid volume specification: '${b}': mount path must be absolute`);
+    const modes = mode === '' ? [] : mode.split(',');
+    for (const m of modes) {
+      if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) {
+        throw new InvalidArgument(`invalid mode: ${m}`);
+      }
+    }
+    return { type: 'bind' as const, source, target, readonly: modes.includes('ro'), options: modes.filter((m) => /private|shared|slave/.test(m)) };
+  });
+}
+
+function tmpfsMounts(tmpfs: Record<string, string>): MountSetting[] {
+  return Object.entries(tmpfs).map(([target, opts]) => {
+    const options = opts ? opts.split(',') : [];
+    return { type: 'tmpfs' as const, target, readonly: options.includes('ro'), options: options.filter((o) => o !== 'ro' && o !== 'rw') };
+  });
+}
+
+function apiMounts(mounts: Json[]): MountSetting[] {
+  return mounts.map((m) => {
+    const target = String(m.Target ?? '');
+    if (m.Type === 'bind') {
+      const propagation = (m.BindOptions as Json | undefined)?.Propagation;
+      return { type: 'bind' as const, source: String(m.Source ?? ''), target, readonly: Boolean(m.ReadOnly), options: propagation ? [String(propagation)] : [] };
+    }
+    if (m.Type === 'tmpfs') {
+      const o = (m.TmpfsOptions as Json | undefined) ?? {};
+      const options: string[] = [];
+      if (o.SizeBytes) options.push(`size=${Number(o.SizeBytes)}`);
+      if (o.Mode) options.push(`mode=${Number(o.Mode).toString(8)}`);
+      return { type: 'tmpfs' as const, target, readonly: Boolean(m.ReadOnly), options };
+    }
+    throw new NotImplemented(`mount type "${String(m.Type)}" is not supported yet`);
+  });
+}

@@ -1,0 +1,727 @@
+import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Readable } from 'node:stream';
+import { Conflict, InvalidArgument, NotFound, NotImplemented, NotModified, isHakoError } from '../../errdefs/index.js';
+import type { AttachOptions, ContainerService, Filters, Json, LogOptions, OutputChunk, StdioSession, ArchiveStat } from '../contract.js';
+import { Deferred, KeyedMutex } from '../async.js';
+import { newId, shortId } from '../ids.js';
+import { parseSignal } from '../signals.js';
+import type { ImagePort, LogPort, RootfsPort } from '../ports.js';
+import { buildOciSpec, resolveUser, startFailureExitCode, type OciRuntime } from '../../runtime/index.js';
+import { runtimeSettingsOf } from './runtime-settings.js';
+import { AttachSession, parseDetachKeys } from './attach-session.js';
+import { commandLine, mergeContainerConfig, normalizeHostConfig } from './create-config.js';
+import { hostnameFile, hostsFile, resolvConfFile } from './etc-files.js';
+import { generateContainerName, validateContainerName } from './names.js';
+import { initialState, type ContainerRecord } from './record.js';
+import type { ContainerStore } from './store.js';
+import { filterContainers, inspectView, summaryView } from './views.js';
+import { statInRoot, resolveInRoot } from './rootfs-paths.js';
+
+const run = promisify(execFile);
+
+export interface ContainerServiceOptions {
+  store: ContainerStore;
+  images: ImagePort;
+  rootfs: RootfsPort;
+  runtime: OciRuntime;
+  cgroupVersion: 1 | 2;
+  logs: LogPort;
+  /** <data-root>/containers */
+  containersDir: string;
+  /** <exec-root>/containers: bundles */
+  bundlesDir: string;
+  /** tini (for --init), or null when not installed. */
+  initPath: string | null;
+  /** Called with the id of every container whose process exits (supervision, events). */
+  onExit?: (rec: ContainerRecord) => void;
+  logger: { warn(msg: string): void; debug(msg: string): void };
+}
+
+/** What the service keeps for a container while hakod runs; never persisted. */
+interface Live {
+  /** Resolved with the exit code at the process's next exit. */
+  nextExit: Deferred<number>;
+  /** Resolved when the container is removed. */
+  removed: Deferred<void>;
+  /** Sessions attached before start, connected once the monitor is up. */
+  pendingAttach: Set<AttachSession>;
+  /** Attached sessions, drained before an auto-remove. */
+  sessions: Set<AttachSession>;
+  stopRotation: (() => void) | null;
+}
+
+export class Containers implements ContainerService {
+  readonly #o: ContainerServiceOptions;
+  readonly #locks = new KeyedMutex();
+  readonly #live = new Map<string, Live>();
+  #stopWatching: (() => void) | null = null;
+
+  constructor(opts: ContainerServiceOptions) {
+    this.#o = opts;
+  }
+
+  /** Adopts containers that kept running while hakod was away; records those that exited. */
+  async restore(): Promise<void> {
+    this.#stopWatching = this.#o.runtime.watchExits((id) => void this.#handleExit(id));
+    for (const rec of this.#o.store.all()) {
+      if (rec.State.Status === 'removing') {
+        await this.#removeNow(rec).catch((err) => this.#o.logger.warn(`restore: removing ${rec.Id}: ${String(err)}`));
+        continue;
+      }
+      if (!rec.State.Running) continue;
+      const state = await this.#o.runtime.state(rec.Id);
+      if (state && (state.status === 'running' || state.status === 'paused') && (await this.#o.runtime.monitorAlive(rec.Id))) {
+        rec.State.Paused = state.status === 'paused';
+        rec.State.Status = state.status;
+        this.#o.store.save(rec);
+        this.#startRotation(rec);
+        continue;
+      }
+      await this.#handleExit(rec.Id);
+    }
+  }
+
+  close(): void {
+    this.#stopWatching?.();
+    for (const live of this.#live.values()) live.stopRotation?.();
+  }
+
+  #liveOf(id: string): Live {
+    let live = this.#live.get(id);
+    if (!live) {
+      live = { nextExit: new Deferred(), removed: new Deferred(), pendingAttach: new Set(), sessions: new Set(), stopRotation: null };
+      this.#live.set(id, live);
+    }
+    return live;
+  }
+
+  #dir(rec: ContainerRecord): string {
+    return join(this.#o.containersDir, rec.Id);
+  }
+
+  async create(body: Json, opts: { name?: string; platform?: string }): Promise<{ Id: string; Warnings: string[] }> {
+    if (typeof body !== 'object' || body === null) throw new InvalidArgument('config cannot be empty in order to create a container');
+    const imageRef = body.Image;
+    if (typeof imageRef !== 'string' || imageRef === '') throw new InvalidArgument('no image specified: config.Image is required');
+    const store = this.#o.store;
+    let name: string;
+    if (opts.name) {
+      name = validateContainerName(opts.name);
+      const holder = store.find(name);
+      if (holder && holder.Name === name) {
+        throw new Conflict(
+          `Conflict. The container name "/${name}" is already in use by container "${holder.Id}". ` +
+            'You have to remove (or rename) that container to be able to reuse that name.',
+        );
+      }
+    } else {
+      name = generateContainerName((n) => store.nameTaken(n));
+    }
+    const image = await this.#o.images.resolve(imageRef);
+    const id = newId();
+    const config = mergeContainerConfig(body, image.config, id.slice(0, 12));
+    config.Image = imageRef;
+    const { Path, Args } = commandLine(config);
+    const hostConfig = normalizeHostConfig(body.HostConfig as Json | undefined);
+    this.#o.logs.validate(hostConfig);
+    if (hostConfig.Init === true && !this.#o.initPath) {
+      throw new InvalidArgument('--init: no init binary found on the host (install tini)');
+    }
+    const warnings: string[] = [];
+    const dir = join(this.#o.containersDir, id);
+    const rec: ContainerRecord = {
+      Id: id,
+      Name: name,
+      Created: new Date().toISOString(),
+      Path,
+      Args,
+      Image: image.id,
+      ChainId: image.chainId,
+      Config: config,
+      HostConfig: hostConfig,
+      State: initialState(),
+      RestartCount: 0,
+      LogPath: (hostConfig.LogConfig as Json).Type === 'none' ? '' : join(dir, `${id}-json.log`),
+      ResolvConfPath: join(dir, 'resolv.conf'),
+      HostnamePath: join(dir, 'hostname'),
+      HostsPath: join(dir, 'hosts'),
+      Platform: image.os || 'linux',
+    };
+    await mkdir(dir, { recursive: true, mode: 0o710 });
+    try {
+      await this.#writeEtcFiles(rec);
+      store.add(rec);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return { Id: id, Warnings: warnings };
+  }
+
+  async #writeEtcFiles(rec: ContainerRecord): Promise<void> {
+    const hostname = String(rec.Config.Hostname);
+    const hc = rec.HostConfig;
+    const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    await Promise.all([
+      writeFile(rec.HostnamePath, hostnameFile(hostname)),
+      writeFile(rec.HostsPath, hostsFile(hostname, (hc.ExtraHosts as string[] | null) ?? [])),
+      writeFile(rec.ResolvConfPath, resolvConfFile(hostResolv, (hc.Dns as string[] | null) ?? [], (hc.DnsSearch as string[] | null) ?? [], (hc.DnsOptions as string[] | null) ?? [])),
+    ]);
+  }
+
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<Json> {
+    const rec = this.#o.store.get(ref);
+    const chain = this.#o.rootfs.lowerDirs(rec.ChainId);
+    const dir = this.#dir(rec);
+    return inspectView(rec, {
+      execIds: this.execIdsOf?.(rec.Id) ?? [],
+      graphDriverData: {
+        LowerDir: chain.join(':'),
+        MergedDir: join(dir, 'rootfs'),
+        UpperDir: join(dir, 'diff'),
+        WorkDir: join(dir, 'work'),
+      },
+      ...(opts.size ? await this.#sizes(rec) : {}),
+    });
+  }
+
+  /** Set by the exec service so inspect can list a container's exec ids. */
+  execIdsOf?: (containerId: string) => string[];
+
+  async #sizes(rec: ContainerRecord): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const du = async (paths: string[]): Promise<number> => {
+      if (paths.length === 0) return 0;
+      const { stdout } = await run('du', ['-scb', ...paths]).catch(() => ({ stdout: '' }));
+      const total = /(\d+)\s+total\s*$/.exec(stdout.trim());
+      return total ? Number(total[1]) : 0;
+    };
+    const sizeRw = await du([join(this.#dir(rec), 'diff')]);
+    const sizeRootFs = sizeRw + (await du(this.#o.rootfs.lowerDirs(rec.ChainId)));
+    return { sizeRw, sizeRootFs };
+  }
+
+  async list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters }): Promise<Json[]> {
+    let recs = this.#o.store.all().sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+    const filters = opts.filters ?? {};
+    const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || (filters.status?.length ?? 0) > 0 || (filters.exited?.length ?? 0) > 0;
+    recs = filterContainers(recs, filters, {
+      ancestorIds: (r) => this.#o.images.ancestorIds(r),
+      find: (r) => this.#o.store.find(r),
+    });
+    if (!all) recs = recs.filter((r) => r.State.Running);
+    if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
+    const out: Json[] = [];
+    for (const rec of recs) {
+      const sizes = opts.size ? await this.#sizes(rec) : undefined;
+      out.push(summaryView(rec, String(rec.Config.Image), sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }));
+    }
+    return out;
+  }
+
+  async start(ref: string): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    await this.#locks.run(rec.Id, async () => {
+      if (rec.State.Paused) throw new Conflict(`cannot start a paused container, try unpause instead`);
+      if (rec.State.Running) throw new NotModified(`container ${rec.Id} is already running`);
+      if (rec.State.Status === 'removing' || rec.State.Status === 'dead') {
+        throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
+      }
+      await this.#startProcess(rec);
+    });
+  }
+
+  async #startProcess(rec: ContainerRecord): Promise<void> {
+    const { runtime, rootfs } = this.#o;
+    const dir = this.#dir(rec);
+    const live = this.#liveOf(rec.Id);
+    const root = await rootfs.mount(rec.ChainId, dir);
+    const bundleDir = join(this.#o.bundlesDir, rec.Id);
+    try {
+      const user = await resolveUser(root, String(rec.Config.User ?? ''), (rec.HostConfig.GroupAdd as string[] | null) ?? []);
+      const spec = buildOciSpec(runtimeSettingsOf({
+        id: rec.Id,
+        rootfs: root,
+        config: rec.Config,
+        hostConfig: rec.HostConfig,
+        argv: [rec.Path, ...rec.Args],
+        user,
+        etcFiles: { hosts: rec.HostsPath, hostname: rec.HostnamePath, resolvConf: rec.ResolvConfPath },
+        initPath: rec.HostConfig.Init === true ? this.#o.initPath : null,
+        cgroupVersion: this.#o.cgroupVersion,
+      }));
+      await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+      const { pid } = await runtime.create(rec.Id, {
+        bundleDir,
+        spec,
+        logPath: rec.LogPath || null,
+        terminal: Boolean(rec.Config.Tty),
+        stdin: Boolean(rec.Config.OpenStdin),
+        stdinOnce: Boolean(rec.Config.StdinOnce),
+        name: rec.Name,
+      });
+      // Attach before the process runs, so an attached client sees its first byte.
+      for (const session of live.pendingAttach) {
+        live.pendingAttach.delete(session);
+        if (!session.closed) session.connect(await runtime.attach(rec.Id));
+      }
+      await runtime.start(rec.Id);
+      rec.State = {
+        ...rec.State,
+        Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(),
+      };
+      this.#o.store.save(rec);
+      this.#startRotation(rec);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      rec.State.Error = message;
+      rec.State.ExitCode = exitCodeForStartError(message);
+      this.#o.store.save(rec);
+      await runtime.delete(rec.Id, { force: true }).catch(() => undefined);
+      await rootfs.unmount(dir).catch(() => undefined);
+      for (const session of live.pendingAttach) session.close();
+      live.pendingAttach.clear();
+      throw err;
+    }
+  }
+
+  #startRotation(rec: ContainerRecord): void {
+    if (!rec.LogPath) return;
+    const live = this.#liveOf(rec.Id);
+    live.stopRotation?.();
+    live.stopRotation = this.#o.logs.rotate(rec.LogPath, rec.HostConfig, () => this.#o.runtime.reopenLog(rec.Id));
+  }
+
+  /** Called for every exit conmon records; serialised with the container's other operations. */
+  async #handleExit(id: string): Promise<void> {
+    const rec = this.#o.store.find(id);
+    if (!rec || rec.Id !== id) return;
+    let exitCode = 0;
+    const handled = await this.#locks.run(id, async () => {
+      if (!rec.State.Running) return false;
+      const status = await this.#o.runtime.exitInfo(id);
+      if (!status) return false;
+      exitCode = status.exitCode;
+      const live = this.#liveOf(id);
+      live.stopRotation?.();
+      live.stopRotation = null;
+      rec.State = {
+        ...rec.State,
+        Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+        ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.exitedAt.toISOString(),
+      };
+      this.#o.store.save(rec);
+      await this.#o.runtime.delete(id, { force: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`));
+      await this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`));
+      await rm(join(this.#o.bundlesDir, id), { recursive: true, force: true });
+      return true;
+    });
+    if (!handled) return;
+    const live = this.#liveOf(id);
+    const waiter = live.nextExit;
+    live.nextExit = new Deferred();
+    waiter.resolve(exitCode);
+    this.#o.onExit?.(rec);
+    if (rec.HostConfig.AutoRemove) {
+      // Whoever is attached gets every byte before the container disappears.
+      await Promise.all([...live.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : s.onClose(r)))));
+      await this.remove(id, { force: true }).catch((err) => {
+        if (!(err instanceof NotFound)) this.#o.logger.warn(`auto-remove ${id}: ${String(err)}`);
+      });
+    }
+  }
+
+  async stop(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    if (!rec.State.Running) throw new NotModified(`container ${rec.Id} is already stopped`);
+    await this.#stopProcess(rec, opts);
+  }
+
+  async #stopProcess(rec: ContainerRecord, opts: { signal?: string; timeout?: number }): Promise<void> {
+    const signal = parseSignal(opts.signal || String(rec.Config.StopSignal || 'SIGTERM'));
+    const configured = rec.Config.StopTimeout;
+    const timeout = opts.timeout ?? (typeof configured === 'number' ? configured : 10);
+    const exited = this.#liveOf(rec.Id).nextExit.promise;
+    await this.#signal(rec, signal);
+    if (timeout < 0) {
+      await exited;
+      return;
+    }
+    const inTime = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+    if (inTime) return;
+    this.#o.logger.debug(`container ${rec.Id} did not exit within ${timeout}s of signal ${signal}; killing`);
+    await this.#signal(rec, 9);
+    await exited;
+  }
+
+  async #signal(rec: ContainerRecord, signal: number): Promise<void> {
+    try {
+      await this.#o.runtime.kill(rec.Id, signal);
+      // A frozen process cannot act on a signal; docker thaws it after a kill.
+      if (rec.State.Paused && (signal === 9 || signal === 15)) await this.unpause(rec.Id).catch(() => undefined);
+    } catch (err) {
+      if (!rec.State.Running) return; // it exited meanwhile
+      throw err;
+    }
+  }
+
+  async restart(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    if (rec.State.Running) await this.#stopProcess(rec, opts);
+    await this.#locks.run(rec.Id, async () => {
+      if (rec.State.Running) return;
+      await this.#startProcess(rec);
+      rec.RestartCount = 0;
+    });
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    const n = parseSignal(signal || 'SIGKILL');
+    if (!rec.State.Running) throw new Conflict(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    await this.#signal(rec, n);
+  }
+
+  async wait(ref: string, condition: string, signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } | null }> {
+    const rec = this.#o.store.get(ref);
+    const cond = condition || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
+      throw new InvalidArgument(`invalid condition: "${condition}"`);
+    }
+    const live = this.#liveOf(rec.Id);
+    let done: Promise<unknown>;
+    if (cond === 'not-running') done = rec.State.Running ? live.nextExit.promise : Promise.resolve();
+    else if (cond === 'next-exit') done = live.nextExit.promise;
+    else done = live.removed.promise;
+    if (signal) {
+      done = Promise.race([done, new Promise((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      })]);
+    }
+    await done;
+    return { StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null };
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
+    if (opts.link) throw new InvalidArgument('legacy links are not supported');
+    const rec = this.#o.store.get(ref);
+    if (rec.State.Running) {
+      if (!opts.force) {
+        const what = rec.State.Paused ? 'paused' : 'running';
+        throw new Conflict(
+          `cannot remove container "/${rec.Name}": container is ${what}: ${rec.State.Paused ? 'unpause and ' : ''}stop the container before removing or force remove`,
+        );
+      }
+      const exited = this.#liveOf(rec.Id).nextExit.promise;
+      await this.#signal(rec, 9);
+      await exited;
+    }
+    await this.#locks.run(rec.Id, async () => {
+      if (!this.#o.store.find(rec.Id)) return;
+      if (rec.State.Running) throw new Conflict(`container ${rec.Id} was started again while being removed`);
+      await this.#removeNow(rec);
+    });
+  }
+
+  async #removeNow(rec: ContainerRecord): Promise<void> {
+    rec.State.Status = 'removing';
+    this.#o.store.save(rec);
+    const dir = this.#dir(rec);
+    await this.#o.runtime.delete(rec.Id, { force: true }).catch(() => undefined);
+    await this.#o.rootfs.unmount(dir);
+    await rm(join(this.#o.bundlesDir, rec.Id), { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+    this.#o.store.remove(rec);
+    const live = this.#live.get(rec.Id);
+    this.#live.delete(rec.Id);
+    live?.stopRotation?.();
+    live?.removed.resolve();
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    if (!newName) throw new InvalidArgument('Neither old nor new names may be empty');
+    const name = validateContainerName(newName);
+    if (name === rec.Name) throw new InvalidArgument(`Renaming a container with the same name as its current name`);
+    this.#o.store.rename(rec, name);
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    await this.#locks.run(rec.Id, async () => {
+      if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+      if (rec.State.Paused) throw new Conflict(`Container ${rec.Id} is already paused`);
+      await this.#o.runtime.pause(rec.Id);
+      rec.State.Paused = true;
+      rec.State.Status = 'paused';
+      this.#o.store.save(rec);
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    await this.#locks.run(rec.Id, async () => {
+      if (!rec.State.Paused) throw new Conflict(`Container ${rec.Id} is not paused`);
+      await this.#o.runtime.resume(rec.Id);
+      rec.State.Paused = false;
+      rec.State.Status = 'running';
+      this.#o.store.save(rec);
+    });
+  }
+
+  async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const rec = this.#o.store.get(ref);
+    if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+    const pids = new Set(await this.#o.runtime.ps(rec.Id));
+    const args = psArgs.trim() === '' ? ['-ef'] : psArgs.trim().split(/\s+/);
+    let stdout: string;
+    try {
+      ({ stdout } = await run('ps', args, { maxBuffer: 16 << 20 }));
+    } catch (err) {
+      throw new InvalidArgument(`Error running ps: ${(err as Error).message}`);
+    }
+    return parsePs(stdout, pids);
+  }
+
+  async logs(ref: string, opts: LogOptions): Promise<{ tty: boolean; entries: AsyncIterable<OutputChunk> }> {
+    const rec = this.#o.store.get(ref);
+    const driver = String((rec.HostConfig.LogConfig as Json).Type);
+    if (!rec.LogPath) {
+      throw new NotImplemented(`configured logging driver does not support reading: ${driver}`);
+    }
+    const stopWhen = rec.State.Running ? this.#liveOf(rec.Id).nextExit.promise : Promise.resolve();
+    const entries = this.#o.logs.read(rec.LogPath, rec.HostConfig, {
+      follow: opts.follow, tail: opts.tail, since: opts.since, until: opts.until,
+      stdout: opts.stdout, stderr: opts.stderr, signal: opts.signal, stopWhen,
+    });
+    return { tty: Boolean(rec.Config.Tty), entries: opts.timestamps ? entries : entries };
+  }
+
+  async attach(ref: string, opts: AttachOptions): Promise<StdioSession> {
+    const rec = this.#o.store.get(ref);
+    if (rec.State.Paused) throw new Conflict(`You cannot attach to a paused container, unpause it first`);
+    let detachKeys: Buffer | null;
+    try {
+      detachKeys = parseDetachKeys(opts.detachKeys);
+    } catch (err) {
+      throw new InvalidArgument((err as Error).message);
+    }
+    const session = new AttachSession({
+      tty: Boolean(rec.Config.Tty),
+      stdin: opts.stdin && Boolean(rec.Config.OpenStdin),
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      detachKeys,
+    });
+    const live = this.#liveOf(rec.Id);
+    live.sessions.add(session);
+    session.onClose(() => {
+      live.sessions.delete(session);
+      live.pendingAttach.delete(session);
+    });
+    if (opts.logs && rec.LogPath) {
+      for await (const chunk of this.#o.logs.read(rec.LogPath, rec.HostConfig, {
+        follow: false, tail: 'all', since: 0, until: 0, stdout: opts.stdout, stderr: opts.stderr,
+      })) {
+        await session.replay(chunk);
+      }
+    }
+    if (!opts.stream) {
+      session.close();
+      return session;
+    }
+    await this.#locks.run(rec.Id, async () => {
+      if (rec.State.Running) session.connect(await this.#o.runtime.attach(rec.Id));
+      else live.pendingAttach.add(session);
+    });
+    return session;
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
+    if (!rec.Config.Tty) return;
+    await this.#o.runtime.resize(rec.Id, height, width);
+  }
+
+  /** Runs fn with the container's rootfs mounted, mounting it for the call if it is stopped. */
+  async #withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    const dir = this.#dir(rec);
+    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    try {
+      return await fn(root);
+    } finally {
+      if (!rec.State.Running) await this.#o.rootfs.unmount(dir).catch(() => undefined);
+    }
+  }
+
+  async changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+    const rec = this.#o.store.get(ref);
+    return this.#o.rootfs.changes(join(this.#dir(rec), 'diff'), this.#o.rootfs.lowerDirs(rec.ChainId));
+  }
+
+  async export(ref: string): Promise<Readable> {
+    const rec = this.#o.store.get(ref);
+    return this.#streamWithRootfs(rec, (root) => this.#o.rootfs.tarPath(root, { name: '.' }));
+  }
+
+  // Keeps the rootfs mounted until the stream has been read to its end (or torn down).
+  async #streamWithRootfs(rec: ContainerRecord, make: (root: string) => Readable): Promise<Readable> {
+    const dir = this.#dir(rec);
+    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    const stream = make(root);
+    const release = (): void => {
+      if (!rec.State.Running && this.#o.store.find(rec.Id)) void this.#o.rootfs.unmount(dir).catch(() => undefined);
+    };
+    stream.once('close', release);
+    return stream;
+  }
+
+  async statPath(ref: string, path: string): Promise<ArchiveStat> {
+    const rec = this.#o.store.get(ref);
+    return this.#withRootfs(rec, (root) => statInRoot(root, path));
+  }
+
+  async getArchive(ref: string, path: string): Promise<{ stat: ArchiveStat; tar: Readable }> {
+    const rec = this.#o.store.get(ref);
+    const dir = this.#dir(rec);
+    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    try {
+      const stat = await statInRoot(root, path);
+      const target = await resolveInRoot(root, path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
+      const name = path.endsWith('/.') ? '.' : stat.name;
+      const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name }));
+      return { stat, tar };
+    } catch (err) {
+      if (!rec.State.Running) await this.#o.rootfs.unmount(dir).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async putArchive(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean }): Promise<void> {
+    const rec = this.#o.store.get(ref);
+    if (rec.HostConfig.ReadonlyRootfs) throw new InvalidArgument('container rootfs is marked read-only');
+    await this.#withRootfs(rec, async (root) => {
+      const stat = await statInRoot(root, path);
+      if ((stat.mode & 0x80000000) === 0) throw new InvalidArgument(`extraction point is not a directory: ${path}`);
+      const dest = await resolveInRoot(root, path, { followFinal: true });
+      void opts;
+      await this.#o.rootfs.extractTar(tar, dest);
+    });
+  }
+
+  async prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const key of Object.keys(filters)) {
+      if (key !== 'until' && key !== 'label' && key !== 'label!') throw new InvalidArgument(`invalid filter '${key}'`);
+    }
+    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : Infinity;
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const rec of this.#o.store.all()) {
+      if (rec.State.Running || rec.State.Status === 'removing') continue;
+      if (Date.parse(rec.Created) >= until) continue;
+      const labels = (rec.Config.Labels as Record<string, string>) ?? {};
+      if (!(filters.label ?? []).every((l) => labelMatches(labels, l))) continue;
+      if ((filters['label!'] ?? []).some((l) => labelMatches(labels, l))) continue;
+      const size = (await this.#sizes(rec)).sizeRw;
+      try {
+        await this.remove(rec.Id, {});
+        deleted.push(rec.Id);
+        reclaimed += size;
+      } catch (err) {
+        if (!isHakoError(err)) throw err;
+      }
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  async commit(ref: string, opts: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: Json }): Promise<{ Id: string }> {
+    const rec = this.#o.store.get(ref);
+    const shouldPause = opts.pause !== false && rec.State.Running && !rec.State.Paused;
+    if (shouldPause) await this.pause(rec.Id);
+    try {
+      const dir = this.#dir(rec);
+      return await this.#withRootfs(rec, async () =>
+        this.#o.images.commit({
+          parentId: rec.Image,
+          layerTar: this.#o.rootfs.layerTar(join(dir, 'diff'), this.#o.rootfs.lowerDirs(rec.ChainId)),
+          config: { ...rec.Config, ...(opts.config ?? {}) },
+          containerConfig: rec.Config,
+          comment: opts.comment,
+          author: opts.author,
+          changes: opts.changes,
+          repo: opts.repo,
+          tag: opts.tag,
+        }),
+      );
+    } finally {
+      if (shouldPause) await this.unpause(rec.Id).catch(() => undefined);
+    }
+  }
+
+  /** Used by the exec service and images (which containers use an image). */
+  recordOf(ref: string): ContainerRecord {
+    return this.#o.store.get(ref);
+  }
+
+  usingImage(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.#o.store.all().filter((r) => r.Image === imageId).map((r) => ({ id: r.Id, running: r.State.Running }));
+  }
+
+  rootfsDir(rec: ContainerRecord): string {
+    return join(this.#dir(rec), 'rootfs');
+  }
+
+  bundleDir(rec: ContainerRecord): string {
+    return join(this.#o.bundlesDir, rec.Id);
+  }
+}
+
+/**
+ * Docker's CLI turns these runtime messages into exit codes 127 (not found) and 126 (cannot
+ * invoke); the container's State.ExitCode says the same.
+ */
+export function exitCodeForStartError(message: string): number {
+  return startFailureExitCode(message) ?? 128;
+}
+
+function parsePs(stdout: string, pids: Set<number>): { Titles: string[]; Processes: string[][] } {
+  const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+  const header = lines.shift() ?? '';
+  const titles = header.trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw new InvalidArgument(`Couldn't find PID field in ps output`);
+  const processes: string[][] = [];
+  for (const line of lines) {
+    const fields = line.trim().split(/\s+/);
+    const pid = Number(fields[pidCol]);
+    if (!pids.has(pid)) continue;
+    // The last column (command) may contain spaces: keep it whole.
+    const head = fields.slice(0, titles.length - 1);
+    head.push(fields.slice(titles.length - 1).join(' '));
+    processes.push(head);
+  }
+  return { Titles: titles, Processes: processes };
+}
+
+function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const m = /^(\d+)(s|m|h)$/.exec(v);
+  if (m) return Date.now() - Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgument(`invalid filter 'until=${v}'`);
+  return t;
+}
+
+function labelMatches(labels: Record<string, string>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  return eq < 0 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+export { shortId };

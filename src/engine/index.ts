@@ -1,0 +1,77 @@
+/**
+ * engine: the domain services behind the Docker Engine API — containers (lifecycle, attach, logs,
+ * archive, commit), exec, system info — and the only place that combines the subsystems below
+ * (images, storage, runtime, logs) through the ports in ports.ts. It knows nothing of HTTP
+ * (api/) nor of how the ports are built (daemon/wire.ts).
+ */
+import { join } from 'node:path';
+import type { Engine, ImageService } from './contract.js';
+import type { ImagePort, LogPort, RootfsPort } from './ports.js';
+import type { OciRuntime } from '../runtime/index.js';
+import { Containers } from './containers/service.js';
+import { ContainerStore, type MetadataDbLike } from './containers/store.js';
+import type { ContainerRecord } from './containers/record.js';
+import { Execs } from './exec/service.js';
+import { System, cgroupVersionOfHost } from './system.js';
+
+export type * from './contract.js';
+export type * from './ports.js';
+export type { ContainerRecord } from './containers/record.js';
+export type { ImageRuntimeConfig } from './containers/create-config.js';
+export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './system.js';
+export { parseSignal } from './signals.js';
+
+export interface EngineOptions {
+  dataRoot: string;
+  execRoot: string;
+  meta: MetadataDbLike;
+  images: ImageService;
+  imagePort: ImagePort;
+  rootfs: RootfsPort;
+  runtime: OciRuntime;
+  runtimeName: string;
+  runtimePath: string;
+  logs: LogPort;
+  initPath: string | null;
+  daemonId: string;
+  debug: boolean;
+  logger: { warn(msg: string): void; debug(msg: string): void };
+  onExit?: (rec: ContainerRecord) => void;
+}
+
+export interface RunningEngine extends Engine {
+  /** Which containers use an image (images/ refuses to delete those). */
+  containersUsingImage(imageId: string): Array<{ id: string; running: boolean }>;
+  close(): void;
+}
+
+/** Builds the engine and restores containers left by a previous hakod. */
+export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
+  const containers = new Containers({
+    store: new ContainerStore(o.meta),
+    images: o.imagePort,
+    rootfs: o.rootfs,
+    runtime: o.runtime,
+    logs: o.logs,
+    containersDir: join(o.dataRoot, 'containers'),
+    bundlesDir: join(o.execRoot, 'bundles'),
+    initPath: o.initPath,
+    cgroupVersion: cgroupVersionOfHost() === '2' ? 2 : 1,
+    onExit: o.onExit,
+    logger: o.logger,
+  });
+  await containers.restore();
+  const exec = new Execs(containers, o.runtime);
+  const system = new System({
+    id: o.daemonId, dataRoot: o.dataRoot, execRoot: o.execRoot, runtimeName: o.runtimeName, runtimePath: o.runtimePath,
+    initPath: o.initPath, cgroupVersion: cgroupVersionOfHost(), debug: o.debug,
+  }, containers, o.images);
+  return {
+    containers,
+    exec,
+    images: o.images,
+    system,
+    containersUsingImage: (id) => containers.usingImage(id),
+    close: () => containers.close(),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Facts about the host the runtime needs: the cgroup version, where tini is, absolute paths of
+ * the runc/conmon binaries (conmon insists on an absolute, executable runtime path).
+ */
+import { accessSync, constants, statfsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** 2 when /sys/fs/cgroup is a cgroup2 mount (unified), else 1 (legacy or hybrid). */
+export function detectCgroupVersion(root = '/sys/fs/cgroup'): 1 | 2 {
+  try {
+    return statfsSync(root).type === CGROUP2_SUPER_MAGIC ? 2 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `name` resolved through $PATH (or returned as is when it has a slash); null when absent. */
+export function lookPath(name: string, pathEnv = process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'): string | null {
+  if (name.includes('/')) return isExecutable(name) ? name : null;
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    if (isExecutable(p)) return p;
+  }
+  return null;
+}
+
+/** The host binary to bind at /sbin/docker-init for `--init`: a static tini first, it needs no libc in the image. */
+export function findInitBinary(): string | null {
+  return lookPath('tini-static') ?? lookPath('docker-init') ?? lookPath('tini');
+}

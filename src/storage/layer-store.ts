@@ -1,0 +1,262 @@
+/**
+ * The snapshotter: one directory per layer chain at <root>/<chain hex>/diff, in overlay form
+ * (whiteouts are char 0/0 devices, opaque dirs carry trusted.overlay.opaque), and containers'
+ * root filesystems as overlay mounts over them.
+ *
+ * Layers are named by chain ID (OCI image-spec config.md#layer-chainid), so the same layer on a
+ * different parent is a different snapshot and an identical stack is stored once. Each layer has a
+ * short link <root>/l/<short id> -> ../<chain hex>/diff, as Docker's overlay2 does, so the lowerdir
+ * list of a deep image still fits in the one page of mount data the kernel accepts.
+ *
+ * A layer is unpacked into <root>/tmp and renamed into place when complete; its row in the
+ * metadata db is written last, so after a crash a directory without a row is garbage, never a
+ * half layer.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Database from 'better-sqlite3';
+import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
+import { digestHex, nextChainId } from './digest.js';
+import { applyLayerTar } from './layer-apply.js';
+import type { MetadataDb } from './metadata-db.js';
+import { isMountPoint, MOUNT_DATA_MAX, mountOverlay, overlayData, unmount } from './overlay-mount.js';
+import { tarLayerDir } from './tar-out.js';
+
+export interface LayerInfo {
+  chainId: string;
+  diffId: string;
+  /** Chain ID of the layer below, null for a base layer. */
+  parent: string | null;
+  /** Bytes of file content in this layer alone. */
+  size: number;
+}
+
+export interface CreateLayerOptions {
+  /** Refuse the tar (InvalidArgument) unless its uncompressed sha256 is this. */
+  expectedDiffId?: string;
+  signal?: AbortSignal;
+}
+
+export interface LayerStoreOptions {
+  /** <dataRoot>/overlay */
+  root: string;
+  db: MetadataDb;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE layers (
+    chain_id TEXT PRIMARY KEY,
+    diff_id TEXT NOT NULL,
+    parent TEXT REFERENCES layers (chain_id),
+    size INTEGER NOT NULL,
+    short_id TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  ) STRICT`,
+  'CREATE INDEX layers_parent ON layers (parent)',
+];
+
+interface LayerRow {
+  chain_id: string;
+  diff_id: string;
+  parent: string | null;
+  size: number;
+  short_id: string;
+}
+
+export class LayerStore {
+  readonly root: string;
+  #ready: Promise<void> | undefined;
+  /** Serializes the short step that moves a finished layer into place and records it. */
+  #commitQueue: Promise<unknown> = Promise.resolve();
+  #get: Database.Statement<[string], LayerRow>;
+  #insert: Database.Statement<[string, string, string | null, number, string, number]>;
+  #delete: Database.Statement<[string]>;
+  #childOf: Database.Statement<[string], { chain_id: string }>;
+
+  constructor(opts: LayerStoreOptions) {
+    this.root = opts.root;
+    opts.db.migrate('storage.layers', MIGRATIONS);
+    const db = opts.db.db;
+    this.#get = db.prepare('SELECT chain_id, diff_id, parent, size, short_id FROM layers WHERE chain_id = ?');
+    this.#insert = db.prepare('INSERT INTO layers (chain_id, diff_id, parent, size, short_id, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#delete = db.prepare('DELETE FROM layers WHERE chain_id = ?');
+    this.#childOf = db.prepare('SELECT chain_id FROM layers WHERE parent = ? LIMIT 1');
+  }
+
+  /**
+   * Unpacks `tar` (gzip or plain) as a layer on top of `parentChainId` and returns its IDs. An
+   * identical layer already stored is reused. On any failure nothing is left behind.
+   */
+  async createLayer(parentChainId: string | null, tar: Readable, opts: CreateLayerOptions = {}): Promise<LayerInfo> {
+    if (parentChainId !== null) this.get(parentChainId);
+    if (opts.expectedDiffId !== undefined) digestHex(opts.expectedDiffId);
+    await this.#init();
+    const temp = join(this.root, 'tmp', randomBytes(12).toString('hex'));
+    try {
+      await mkdir(join(temp, 'diff'), { recursive: true, mode: 0o700 });
+      const { diffId, size } = await applyLayerTar(tar, join(temp, 'diff'), { mode: 'overlay', ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (opts.expectedDiffId !== undefined && diffId !== opts.expectedDiffId) {
+        throw new InvalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${diffId}; the layer is corrupt or not the one the image config names`);
+      }
+      const chainId = nextChainId(parentChainId, diffId);
+      return await this.#serialized(() => this.#commit(temp, { chainId, diffId, parent: parentChainId, size }));
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  async #commit(temp: string, layer: LayerInfo): Promise<LayerInfo> {
+    const existing = this.#get.get(layer.chainId);
+    if (existing) return toInfo(existing);
+    if (layer.parent !== null && !this.#get.get(layer.parent)) {
+      throw new NotFound(`parent layer ${layer.parent}: removed while a layer was being created on it`);
+    }
+    const dir = this.#dirOf(layer.chainId);
+    // A directory without a row is left by a crash between rename and insert: replace it.
+    await rm(dir, { recursive: true, force: true });
+    await rename(temp, dir);
+    const shortId = newShortId();
+    try {
+      await symlink(`../${digestHex(layer.chainId)}/diff`, join(this.root, 'l', shortId));
+      this.#insert.run(layer.chainId, layer.diffId, layer.parent, layer.size, shortId, Date.now());
+    } catch (err) {
+      await rm(join(this.root, 'l', shortId), { force: true });
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return layer;
+  }
+
+  has(chainId: string): boolean {
+    digestHex(chainId);
+    return this.#get.get(chainId) !== undefined;
+  }
+
+  get(chainId: string): LayerInfo {
+    return toInfo(this.#row(chainId));
+  }
+
+  /** The layer's own directory (in overlay form). */
+  layerDir(chainId: string): string {
+    this.#row(chainId);
+    return join(this.#dirOf(chainId), 'diff');
+  }
+
+  /** Directories of the layer and all below it, top first: an overlay lowerdir list. */
+  lowerDirs(chainId: string): string[] {
+    return this.#chain(chainId).map((row) => join(this.#dirOf(row.chain_id), 'diff'));
+  }
+
+  /** Removes a layer. Conflict while a layer is stacked on it. */
+  async remove(chainId: string): Promise<void> {
+    const row = this.#row(chainId);
+    const child = this.#childOf.get(chainId);
+    if (child) {
+      throw new Conflict(`layer ${chainId} is the parent of layer ${child.chain_id}; remove the images using that layer first`);
+    }
+    // Row first: a crash before the files go leaves garbage, never a row without its files.
+    this.#delete.run(chainId);
+    await rm(join(this.root, 'l', row.short_id), { force: true });
+    await rm(this.#dirOf(chainId), { recursive: true, force: true });
+  }
+
+  /** The layer as an image layer tar (whiteouts as `.wh.` entries), for `save` without the blob. */
+  tarLayer(chainId: string, opts: { signal?: AbortSignal } = {}): Readable {
+    return tarLayerDir(this.layerDir(chainId), opts);
+  }
+
+  /**
+   * Mounts the root filesystem of a container over `chainId` (null: an image without layers)
+   * at <containerDir>/rootfs, with its writable layer in <containerDir>/diff. Returns the rootfs
+   * path; mounting an already mounted container just returns it.
+   */
+  async mountRootfs(chainId: string | null, containerDir: string): Promise<string> {
+    await this.#init();
+    const rootfs = join(containerDir, 'rootfs');
+    const upperDir = join(containerDir, 'diff');
+    const workDir = join(containerDir, 'work');
+    for (const p of [containerDir, upperDir, workDir, rootfs]) {
+      if (/[,:]/.test(p)) throw new InvalidArgument(`container directory "${containerDir}": overlay cannot mount paths containing "," or ":"`);
+    }
+    const lowers = chainId === null ? [join(this.root, 'empty')] : this.#chain(chainId).map((row) => `l/${row.short_id}`);
+    await Promise.all([upperDir, workDir, rootfs].map((p) => mkdir(p, { recursive: true, mode: 0o755 })));
+    if (await isMountPoint(rootfs)) return rootfs;
+    const absolute = lowers.map((l) => join(this.root, l));
+    if (overlayData({ lowerDirs: absolute, upperDir, workDir }).length <= MOUNT_DATA_MAX) {
+      await mountOverlay({ lowerDirs: absolute, upperDir, workDir, target: rootfs });
+    } else {
+      const data = overlayData({ lowerDirs: lowers, upperDir, workDir });
+      if (data.length > MOUNT_DATA_MAX) {
+        throw new InvalidArgument(`image with ${lowers.length} layers: too deep to mount as one overlay (the mount options exceed ${MOUNT_DATA_MAX} bytes); squash some layers`);
+      }
+      await mountOverlay({ lowerDirs: lowers, upperDir, workDir, target: rootfs, cwd: this.root });
+    }
+    return rootfs;
+  }
+
+  /** Unmounts a container's rootfs (lazily when busy); nothing to do when it is not mounted. */
+  unmountRootfs(containerDir: string): Promise<void> {
+    return unmount(join(containerDir, 'rootfs'));
+  }
+
+  isMounted(containerDir: string): Promise<boolean> {
+    return isMountPoint(join(containerDir, 'rootfs'));
+  }
+
+  #row(chainId: string): LayerRow {
+    digestHex(chainId);
+    const row = this.#get.get(chainId);
+    if (!row) throw new NotFound(`layer ${chainId}: not found in the layer store`);
+    return row;
+  }
+
+  /** The rows from `chainId` down to its base layer. */
+  #chain(chainId: string): LayerRow[] {
+    const rows: LayerRow[] = [];
+    for (let row: LayerRow | undefined = this.#row(chainId); row; row = row.parent === null ? undefined : this.#row(row.parent)) {
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  #dirOf(chainId: string): string {
+    return join(this.root, digestHex(chainId));
+  }
+
+  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#commitQueue.then(fn);
+    this.#commitQueue = result.catch(() => {});
+    return result;
+  }
+
+  /** Creates the layout and clears what a crash left in tmp/. Runs once. */
+  #init(): Promise<void> {
+    this.#ready ??= (async () => {
+      await Promise.all(['l', 'tmp', 'empty'].map((d) => mkdir(join(this.root, d), { recursive: true, mode: 0o700 })));
+      for (const name of await readdir(join(this.root, 'tmp'))) {
+        await rm(join(this.root, 'tmp', name), { recursive: true, force: true });
+      }
+    })().catch((err: unknown) => {
+      this.#ready = undefined;
+      throw err;
+    });
+    return this.#ready;
+  }
+}
+
+function toInfo(row: LayerRow): LayerInfo {
+  return { chainId: row.chain_id, diffId: row.diff_id, parent: row.parent, size: row.size };
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** 26 random base32 characters (130 bits), like Docker's overlay2 link ids. */
+function newShortId(): string {
+  const bytes = randomBytes(26);
+  let id = '';
+  for (const b of bytes) id += BASE32[b & 31];
+  return id;
+}
+
