@@ -78,6 +78,13 @@ if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$stamp" ]]; then
   echo "$stamp" >"$stamp_file"
 fi
 
+# The N-API addon in native/ is normally compiled by npm ci (package.json "install" runs
+# scripts/build-native.sh); build it here when it is missing all the same.
+if [[ -f native/binding.gyp && ! -f native/build/Release/hako_native.node ]]; then
+  echo "setup: building the native addon (native/)"
+  step "build native addon (scripts/build-native.sh)" bash scripts/build-native.sh
+fi
+
 # ---- 3. build -----------------------------------------------------------------------------------
 echo "setup: npm run build"
 step "npm run build (tsc)" npm run build --silent

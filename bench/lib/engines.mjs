@@ -3,7 +3,9 @@
 // dockerd (Debian's docker.io, used here only as a reference). Nothing of the machine's own
 // daemons is touched.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, openSync, closeSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync, rmSync, readFileSync, writeFileSync, openSync, closeSync, existsSync, statSync, createReadStream,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
@@ -145,6 +147,37 @@ export class ApiClient {
     });
   }
 
+  /**
+   * POSTs a file as the request body, streamed, and returns the response text. For
+   * `POST /images/create?fromSrc=-`, whose JSON progress stream reports failure in-band
+   * (`errorDetail`) with status 200.
+   */
+  upload(path, filePath) {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.#socketPath, agent: this.#agent, method: 'POST', path,
+          headers: { 'content-type': 'application/x-tar', 'content-length': statSync(filePath).size },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => { text += c; });
+          res.on('end', () => {
+            if (res.statusCode >= 400 || text.includes('"errorDetail"')) {
+              reject(new Error(`POST ${path}: ${res.statusCode} ${text.trim()}`));
+            } else {
+              resolve(text);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      createReadStream(filePath).on('error', reject).pipe(req);
+    });
+  }
+
   close() {
     this.#agent.destroy();
   }
@@ -228,10 +261,11 @@ class Engine {
 
 function cliEnv() {
   // The CLIs are pointed at our daemon with -H; make sure nothing in the caller's environment
-  // (DOCKER_HOST, a docker context) points them elsewhere.
+  // (DOCKER_HOST, HAKO_HOST, a docker context) points them elsewhere.
   const env = { ...process.env };
   delete env.DOCKER_HOST;
   delete env.DOCKER_CONTEXT;
+  delete env.HAKO_HOST;
   return env;
 }
 
@@ -286,11 +320,16 @@ export async function startHakod() {
   const socketPath = join(dir, 'hako.sock');
   const logPath = join(dir, 'hakod.log');
   const log = openSync(logPath, 'a');
+  // An empty daemon.json of its own, so that the machine's /etc/hako/daemon.json changes nothing.
+  const configFile = join(dir, 'daemon.json');
+  writeFileSync(configFile, '{}\n');
   const child = spawn(process.execPath, [
     join(REPO, 'bin/hakod'),
     '-H', `unix://${socketPath}`,
+    '--config-file', configFile,
     '--data-root', join(dir, 'data'),
     '--exec-root', join(dir, 'exec'),
+    '--pidfile', join(dir, 'hakod.pid'),
   ], { stdio: ['ignore', log, log] });
   closeSync(log);
   const engine = new HakoEngine({ name: 'hako', dir, socketPath, cli: [process.execPath, join(REPO, 'bin/hako'), '-H', `unix://${socketPath}`], child, label: 'hakod' });
@@ -325,9 +364,26 @@ export async function busyboxTar(path) {
   return makeBusyboxTar(path);
 }
 
-/** Imports the same tarball as `ref` into every engine. */
-export function importImage(engines, tarPath, ref) {
-  for (const e of engines) e.cli(['import', tarPath, ref]);
+/**
+ * Imports the same rootfs tarball as `repo:tag` into every engine (the API of `docker import`);
+ * returns the engines that have it. One that fails is reported and left out.
+ */
+export async function importImage(engines, tarPath, ref) {
+  const colon = ref.lastIndexOf(':');
+  const query = new URLSearchParams({ fromSrc: '-', repo: ref.slice(0, colon), tag: ref.slice(colon + 1) });
+  const ready = [];
+  for (const e of engines) {
+    const api = e.api();
+    try {
+      await api.upload(`/images/create?${query}`, tarPath);
+      ready.push(e);
+    } catch (err) {
+      console.error(`(${e.name} left out: importing the busybox image failed: ${err.message})`);
+    } finally {
+      api.close();
+    }
+  }
+  return ready;
 }
 
 export function versionOf(cmd, args = ['--version']) {

@@ -44,3 +44,34 @@ export function ratioLine(label, ours, theirs, target) {
 export function heading(text) {
   console.log(`\n== ${text}`);
 }
+
+/**
+ * Per-engine failures: one engine failing leaves the others' figures standing. The failures are
+ * printed after the tables, and make the benchmark exit non-zero.
+ */
+export class Failures {
+  #byEngine = new Map();
+
+  /** Runs fn for `engine`; on error records it and returns undefined. */
+  async attempt(engine, what, fn) {
+    if (this.#byEngine.has(engine)) return undefined;
+    try {
+      return await fn();
+    } catch (err) {
+      this.#byEngine.set(engine, `${what}: ${err.message}`);
+      return undefined;
+    }
+  }
+
+  has(engine) {
+    return this.#byEngine.has(engine);
+  }
+
+  /** Prints what failed and sets a failing exit code. */
+  report() {
+    if (this.#byEngine.size === 0) return;
+    heading('failures');
+    for (const [engine, msg] of this.#byEngine) console.log(`${engine}: ${msg}`);
+    process.exitCode = 1;
+  }
+}

@@ -93,7 +93,7 @@ function detachFromHttp(socket: Duplex): void {
 
 /**
  * Connects a hijacked socket and a stdio session until output ends. Input: socket -> stdin; when
- * the client half-closes, stdin is ended but output keeps flowing. When output ends the socket is
+ * the client half-closes, stdin is ended but output keeps flowing (except on a TTY, see below). When output ends the socket is
  * ended; when the client goes away the session is closed (detach, the process lives on).
  */
 export async function pipeSession(socket: Duplex, session: StdioSession, logger: Logger): Promise<void> {
@@ -104,6 +104,14 @@ export async function pipeSession(socket: Duplex, session: StdioSession, logger:
     gone = true;
     session.close();
   });
+  if (session.tty) {
+    // On a TTY, a client that stops sending has detached (moby's container/stream/attach.go):
+    // there is no separate stdin EOF to pass on, so end the session instead of lingering.
+    socket.once('end', () => {
+      session.input?.end();
+      session.close();
+    });
+  }
   const input = session.input;
   if (input !== null) {
     input.on('error', (err) => {

@@ -9,6 +9,7 @@ import { StatusError, withHelp } from './errors.js';
 import { streamConnection } from './attachio.js';
 import { monitorSize } from './tty.js';
 import { displayProgress } from './progress.js';
+import { nullWriter } from './io.js';
 
 /** `Error response from daemon: ...` for daemon errors, the bare message otherwise. */
 export function errorText(e: unknown): string {
@@ -47,10 +48,8 @@ function splitTag(ref: string): [string, string | undefined] {
 export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string } = {}): Promise<void> {
   const [image, tag] = splitTag(ref);
   const res = await client.imagePull(image, tag, { platform: opts.platform });
-  await displayProgress(res, opts.quiet ? devNull : cli.stderr, { tty: Boolean(cli.stderr.isTTY) });
+  await displayProgress(res, opts.quiet ? nullWriter() : cli.stderr, { tty: Boolean(cli.stderr.isTTY) });
 }
-
-const devNull = { write: () => true } as unknown as NodeJS.WritableStream as import('node:stream').Writable;
 
 export interface CreateOptions {
   name?: string;

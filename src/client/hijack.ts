@@ -24,6 +24,8 @@ export function hijack(transport: Transport, path: string, opts: RequestOptions)
     });
     req.once('error', (err) => reject(transport.wrapError(err)));
     req.once('upgrade', (_res, socket, head) => {
+      // A socket reused from the keep-alive pool may be unref'd; a live session must hold the loop.
+      socket.ref();
       socket.setNoDelay(true);
       if (head.length) socket.unshift(head);
       resolve({

@@ -47,7 +47,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     db: meta,
     content,
     layers,
-    containersUsingImage: (id) => usingImage(id),
+    containersUsingImage: (id: string) => usingImage(id),
     tmpDir,
   });
 
@@ -58,7 +58,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   const imagePort: ImagePort = {
     async resolve(ref) {
       const img = images.resolve(ref);
-      const cfg = await images.configOf(img.id);
+      const cfg = await images.config(img.id);
       return { id: img.id, chainId: img.chainId, config: (cfg.config ?? {}) as ImageRuntimeConfig, os: cfg.os ?? 'linux' };
     },
     ancestorIds(ref) {
@@ -68,7 +68,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
         return new Set();
       }
     },
-    commit: (o) => images.commit(o),
+    commit: (o) => images.commit({ ...o, config: o.config as Parameters<typeof images.commit>[0]['config'] }),
   };
 
   const rootfs: RootfsPort = {

@@ -21,8 +21,8 @@ export interface ImagePort {
   ancestorIds(ref: string): Set<string>;
   /** A new image from a container's changes on top of its image. */
   commit(opts: {
-    parentId: string; layerTar: Readable | null; config: Json; containerConfig: Json; comment?: string; author?: string;
-    changes?: string[]; repo?: string; tag?: string;
+    parentId: string; layerTar: Readable | null; config: Json; comment?: string; author?: string;
+    changes?: string[]; repo?: string; tag?: string; container?: string; createdBy?: string;
   }): Promise<{ Id: string }>;
 }
 

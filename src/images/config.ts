@@ -4,6 +4,7 @@
  * config's exact bytes, so a config is serialised once and stored as a blob; never re-serialise
  * a loaded one.
  */
+import { isDigest } from '../storage/index.js';
 import type { ContainerConfig } from './changes.js';
 
 export interface HistoryEntry {
@@ -58,7 +59,7 @@ export function configProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const c = value as Partial<ImageConfig>;
   if (typeof c.rootfs !== 'object' || c.rootfs === null) return 'has no rootfs';
-  if (!Array.isArray(c.rootfs.diff_ids) || !c.rootfs.diff_ids.every((d) => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))) {
+  if (!Array.isArray(c.rootfs.diff_ids) || !c.rootfs.diff_ids.every((d) => typeof d === 'string' && isDigest(d))) {
     return 'rootfs.diff_ids is not a list of sha256 digests';
   }
   if (c.config !== undefined && c.config !== null && (typeof c.config !== 'object' || Array.isArray(c.config))) return '"config" is not an object';
@@ -71,4 +72,9 @@ export function layerCompression(mediaType: string): 'gzip' | 'zstd' | null {
   if (mediaType.endsWith('+gzip') || mediaType.endsWith('.gzip')) return 'gzip';
   if (mediaType.endsWith('+zstd') || mediaType.endsWith('.zstd')) return 'zstd';
   return null;
+}
+
+/** Path of a blob inside an OCI image layout (image-layout.md "blobs"). */
+export function blobPath(digest: string): string {
+  return `blobs/${digest.replace(':', '/')}`;
 }

@@ -36,10 +36,22 @@ export class ImageCore {
   readonly deps: Required<Pick<ImageServiceDeps, 'tmpDir' | 'now'>> & ImageServiceDeps;
   readonly records: ImageRecords;
   readonly #configs = new Map<string, ImageConfig>();
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(deps: ImageServiceDeps) {
     this.deps = { ...deps, tmpDir: deps.tmpDir ?? tmpdir(), now: deps.now ?? (() => new Date()) };
     this.records = new ImageRecords(deps.db);
+  }
+
+  /**
+   * Runs `fn` after every earlier write has finished. Writes that add layers and writes that
+   * release them must not interleave: an import could otherwise reuse a layer that an rmi is
+   * removing because no record named it yet.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#writes.then(fn);
+    this.#writes = result.catch(() => {});
+    return result;
   }
 
   /**
@@ -143,22 +155,27 @@ export class ImageCore {
   }
 
   /**
-   * Stores the config blob and the image's records in one transaction; an image that already
-   * exists only gains the names. Returns the image id and the tags moved off other images.
+   * Stores the config blobs and the images' records in one transaction (all or none); an image
+   * that already exists only gains the names. Returns each image's id and the tags moved off
+   * other images.
    */
-  async addImage(img: NewImage, rb: Rollback): Promise<{ id: string; moved: Array<{ name: string; from: string }> }> {
-    const problem = configProblem(JSON.parse(img.configBytes.toString('utf8')));
-    if (problem) throw new InvalidArgument(`image config ${problem}`);
-    const { digest: id } = await this.deps.content.put(img.configBytes);
-    rb.push(async () => { if (!this.records.get(id)) await this.deps.content.delete(id); });
+  async addImages(imgs: readonly NewImage[], rb: Rollback): Promise<Array<{ id: string; moved: Array<{ name: string; from: string }> }>> {
+    const ids: string[] = [];
+    for (const img of imgs) {
+      const problem = configProblem(JSON.parse(img.configBytes.toString('utf8')));
+      if (problem) throw new InvalidArgument(`image config ${problem}`);
+      const { digest: id } = await this.deps.content.put(img.configBytes);
+      rb.push(async () => { if (!this.records.get(id)) await this.deps.content.delete(id); });
+      ids.push(id);
+    }
     const now = this.deps.now().toISOString();
-    const moved: Array<{ name: string; from: string }> = [];
-    this.records.transaction(() => {
+    return this.records.transaction(() => imgs.map((img, i) => {
+      const id = ids[i] as string;
+      const moved: Array<{ name: string; from: string }> = [];
       if (!this.records.get(id)) {
         const config = JSON.parse(img.configBytes.toString('utf8')) as ImageConfig;
-        const top = img.layers.at(-1);
         this.records.insert({
-          id, chainId: top?.chainId ?? null, parent: img.parent,
+          id, chainId: img.layers.at(-1)?.chainId ?? null, parent: img.parent,
           size: img.layers.reduce((n, l) => n + l.size, 0),
           created: typeof config.created === 'string' ? config.created : '',
           lastTagTime: '',
@@ -170,8 +187,8 @@ export class ImageCore {
         if (prev && prev.imageId !== id) moved.push({ name: t.name, from: prev.imageId });
         this.records.setRef({ name: t.name, repo: t.repo, kind: t.kind }, id, now);
       }
-    });
-    return { id, moved };
+      return { id, moved };
+    }));
   }
 
   /**

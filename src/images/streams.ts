@@ -8,13 +8,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgument } from '../errdefs/index.js';
-
-const MAGIC: Array<[string, Buffer]> = [
-  ['gzip', Buffer.from([0x1f, 0x8b])],
-  ['zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
-  ['xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
-  ['bzip2', Buffer.from('BZh')],
-];
+import { detectCompression } from '../storage/index.js';
 
 /**
  * The uncompressed bytes of `input` (plain or gzip); InvalidArgument for xz, bzip2 and zstd,
@@ -34,8 +28,8 @@ export async function uncompressed(input: Readable, what: string): Promise<Reada
     if (done) return;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   })(), { objectMode: false });
-  const kind = MAGIC.find(([, m]) => head.length >= m.length && head.subarray(0, m.length).equals(m))?.[0];
-  if (kind === undefined) return rest;
+  const kind = detectCompression(head);
+  if (kind === 'none') return rest;
   if (kind !== 'gzip') {
     rest.destroy();
     throw new InvalidArgument(`${what} is ${kind}-compressed, which hako cannot decode; decompress it or use gzip`);

@@ -10,13 +10,15 @@
  *                              bundle -> the bundle directory
  *   runc/                      runc's state root (default)
  */
-import { spawn } from 'node:child_process';
-import { watch } from 'node:fs';
+import { mkdirSync, watch } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rm, stat, symlink, writeFile, constants as fsc } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, Internal, InvalidArgument, NotFound, Unavailable } from '../errdefs/index.js';
 import { connectAttach } from './attach.js';
+import { spawnConmon, type SyncMessage } from './conmon-process.js';
 import { runExec } from './exec.js';
+import { runTtyExec } from './exec-tty.js';
+import { randomBytes } from 'node:crypto';
 import { lookPath } from './host.js';
 import { CannotStartError, Runc, runcError, runcErrorMessage, shortStartMessage, startFailureExitCode } from './runc.js';
 import type { OciProcess, OciResources } from './oci-types.js';
@@ -43,7 +45,6 @@ const CTL_REOPEN_LOGS = 2;
 /** How long create waits for conmon's answer before giving up (runc create is ~30 ms here). */
 const CREATE_TIMEOUT_MS = 60_000;
 
-interface SyncMessage { data: number; message?: string }
 
 export class ConmonRuncRuntime implements OciRuntime {
   readonly #execRoot: string;
@@ -131,55 +132,24 @@ export class ConmonRuncRuntime implements OciRuntime {
     return { pid: message.data };
   }
 
-  /**
-   * Starts conmon detached (own session, stdio on /dev/null but stderr, fd 3 the sync pipe;
-   * Node opens every other fd close-on-exec) and resolves with its first sync message.
-   */
-  #spawnConmon(id: string, cwd: string, args: string[], signal?: AbortSignal): Promise<SyncMessage> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.#conmonPath, args, {
-        cwd,
-        detached: true,
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
-      });
-      child.unref();
-      const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void; unref?(): void };
-      const stderr: Buffer[] = [];
-      let buf = '';
-      let done = false;
-      const finish = (err: Error | null, msg?: SyncMessage) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        sync.destroy();
-        child.stderr?.destroy();
-        if (err) reject(err);
-        else resolve(msg!);
-      };
-      const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new Error('create aborted'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => finish(new Internal(`container ${id}: conmon did not report within ${CREATE_TIMEOUT_MS / 1000}s`)), CREATE_TIMEOUT_MS);
+  /** Spawns conmon for a container and resolves with its first sync message (pid or error). */
+  async #spawnConmon(id: string, cwd: string, args: string[], signal?: AbortSignal): Promise<SyncMessage> {
+    const c = spawnConmon(this.#conmonPath, args, { cwd, what: `container ${id}` });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Internal(`container ${id}: conmon did not report within ${CREATE_TIMEOUT_MS / 1000}s`)), CREATE_TIMEOUT_MS);
       timer.unref();
-      child.stderr!.on('data', (b: Buffer) => stderr.push(b));
-      child.on('error', (e) => finish(new Unavailable(`cannot run conmon ${this.#conmonPath}: ${e.message}`, { cause: e })));
-      sync.on('data', (b: Buffer) => {
-        buf += b.toString();
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        try {
-          finish(null, JSON.parse(buf.slice(0, nl)) as SyncMessage);
-        } catch (e) {
-          finish(new Internal(`container ${id}: bad message from conmon: ${JSON.stringify(buf.slice(0, nl))}`, { cause: e }));
-        }
-      });
-      sync.on('error', () => undefined);
-      sync.on('end', () => {
-        // conmon closed the pipe without a message: it failed before forking (its stderr says why).
-        setImmediate(() => finish(new Internal(`container ${id}: conmon failed: ${Buffer.concat(stderr).toString().trim() || 'no message'}`)));
-      });
+      onAbort = () => reject(signal!.reason instanceof Error ? signal!.reason : new Error('create aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+    try {
+      return await Promise.race([c.sync.next(), guard]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      c.release();
+    }
   }
 
   async start(id: string): Promise<void> {
@@ -253,7 +223,6 @@ export class ConmonRuncRuntime implements OciRuntime {
   watchExits(onExit: (id: string) => void): () => void {
     let closed = false;
     const seen = new Map<string, number>();
-    let watcher: ReturnType<typeof watch> | undefined;
     const handle = (name: string | null) => {
       if (!name || closed) return;
       // conmon writes a temp file and renames it (g_file_set_contents): report the final name once.
@@ -263,13 +232,12 @@ export class ConmonRuncRuntime implements OciRuntime {
         onExit(name);
       }, () => seen.delete(name));
     };
-    void this.#ensureDirs().then(() => {
-      if (closed) return;
-      watcher = watch(this.#exitsDir, { persistent: false }, (_event, name) => handle(name));
-    });
+    // Synchronous set-up: an exit after watchExits() returns is never missed.
+    mkdirSync(this.#exitsDir, { recursive: true, mode: 0o700 });
+    const watcher = watch(this.#exitsDir, { persistent: false }, (_event, name) => handle(name));
     return () => {
       closed = true;
-      watcher?.close();
+      watcher.close();
     };
   }
 
@@ -307,6 +275,13 @@ export class ConmonRuncRuntime implements OciRuntime {
   }
 
   async exec(id: string, process: OciProcess, opts: ExecOptions): Promise<ExecHandle> {
+    await this.#bundleDir(id); // NotFound for a container this runtime does not know
+    if (opts.tty) {
+      return runTtyExec({
+        runc: this.#runc, conmonPath: this.#conmonPath, logLevel: this.#logLevel, id, process, opts,
+        sessionDir: join(this.#ctrDir(id), `exec-${randomBytes(8).toString('hex')}`),
+      });
+    }
     return runExec({ runc: this.#runc, id, workDir: this.#ctrDir(id), process, ...opts });
   }
 

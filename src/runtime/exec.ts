@@ -1,10 +1,9 @@
 /**
- * `docker exec` straight through `runc exec --process <file>` (no conmon: the exec's life is
- * bound to the engine's request, as with dockerd + containerd-shim's exec).
+ * `docker exec` without a tty, straight through `runc exec --process <file>` (no conmon: runc
+ * waits for the process and exits with its code; `exec -t` needs conmon, see exec-tty.ts).
  *
- * - No tty: the process gets real pipes (made from FIFOs, since Node cannot make anonymous pipes
- *   and its socketpairs break `/dev/stdout` inside the container).
- * - tty: runc hands the pty master to our `--console-socket` (native receiveFd).
+ * - The process gets real pipes (made from FIFOs, since Node cannot make anonymous pipes and
+ *   its socketpairs break `/dev/stdout` inside the container).
  * - runc's own errors go to a JSON log file, not to the process's stderr, so a failure to start
  *   (`exec: "foo": executable file not found in $PATH`) is told apart from the program's output.
  */
@@ -14,8 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ReadStream } from 'node:tty';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { native } from '../native/index.js';
 import { Internal } from '../errdefs/index.js';
 import { runcErrorMessage, shortStartMessage, startFailureExitCode, type Runc } from './runc.js';
@@ -23,7 +21,6 @@ import type { OciProcess } from './oci-types.js';
 import type { ExecHandle, ExecOptions } from './runtime-types.js';
 
 const S_IFIFO = 0o010000;
-const CONSOLE_TIMEOUT_MS = 30_000;
 
 /** Exit code runc uses when it could not run the process at all. */
 const RUNC_FAILED = 255;
@@ -60,15 +57,12 @@ export interface RunExecOptions extends ExecOptions {
   process: OciProcess;
 }
 
-interface SetWinsize { setWinsize(fd: number, rows: number, cols: number): void }
-
 export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
   const tag = `exec-${randomBytes(6).toString('hex')}`;
   const base = join(o.workDir, tag);
   const processFile = `${base}.json`;
   const logFile = `${base}.log`;
-  const proc: OciProcess = { ...o.process, terminal: o.tty };
-  if (o.tty && o.consoleSize) proc.consoleSize = o.consoleSize;
+  const proc: OciProcess = { ...o.process, terminal: false };
   await writeFile(processFile, JSON.stringify(proc));
 
   const args = ['--log', logFile, 'exec', '--process', processFile];
@@ -78,16 +72,10 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
   let stdout: Readable | null = null;
   let stderr: Readable | null = null;
   let stdin: Writable | null = null;
-  let masterFd: number | null = null;
-  let consolePromise: Promise<number> | null = null;
   const stdio: Array<'ignore' | number> = ['ignore', 'ignore', 'ignore'];
 
   try {
-    if (o.tty) {
-      const sock = `${base}.sock`;
-      consolePromise = native().receiveFd(sock, CONSOLE_TIMEOUT_MS);
-      args.push('--tty', '--console-socket', sock);
-    } else if (!o.detach) {
+    if (!o.detach) {
       const out = fifoPipe(`${base}.out`, 'read');
       const err = fifoPipe(`${base}.err`, 'read');
       stdio[1] = out.theirs;
@@ -127,29 +115,10 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
           exitCode = startFailureExitCode(msg) ?? exitCode;
         }
       }
-      await Promise.all([rm(processFile, { force: true }), rm(logFile, { force: true }), rm(`${base}.sock`, { force: true })]);
+      await Promise.all([rm(processFile, { force: true }), rm(logFile, { force: true })]);
       resolve(exitCode);
     });
   });
-
-  if (consolePromise) {
-    // runc connects only once the process is set up; if it fails first, stop waiting.
-    const fd = await Promise.race([consolePromise, exited.then(() => null)]);
-    if (fd !== null) {
-      masterFd = fd;
-      // tty.ReadStream on the master (libuv does not reopen a pty master); writable for stdin.
-      const tty = new ReadStream(fd, { writable: true } as unknown as ConstructorParameters<typeof ReadStream>[1]);
-      // Reading the master fails with EIO once every slave fd is closed: that is the end of output.
-      const out = new PassThrough();
-      tty.pipe(out);
-      tty.on('error', () => out.end());
-      tty.on('close', () => out.end());
-      stdout = out;
-      if (o.stdin) stdin = tty as unknown as Writable;
-      // A background process may keep the slave open: do not wait for it after the exec ended.
-      void exited.then(() => setTimeout(() => tty.destroy(), 1000).unref());
-    }
-  }
 
   return {
     stdout,
@@ -159,9 +128,8 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
     get startError() {
       return startError;
     },
-    resize(height: number, width: number) {
-      if (masterFd === null) return;
-      (native() as unknown as SetWinsize).setWinsize(masterFd, height, width);
+    resize() {
+      // no terminal, nothing to resize
     },
   };
 }

@@ -2,7 +2,7 @@
  * Facts about the host the runtime needs: the cgroup version, where tini is, absolute paths of
  * the runc/conmon binaries (conmon insists on an absolute, executable runtime path).
  */
-import { accessSync, constants, statfsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statfsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -39,4 +39,16 @@ export function lookPath(name: string, pathEnv = process.env.PATH ?? '/usr/local
 /** The host binary to bind at /sbin/docker-init for `--init`: a static tini first, it needs no libc in the image. */
 export function findInitBinary(): string | null {
   return lookPath('tini-static') ?? lookPath('docker-init') ?? lookPath('tini');
+}
+
+/** This process's hard RLIMIT_NOFILE (from /proc/self/limits); undefined when unlimited or unknown. */
+export function hostNofileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    const n = Number(hard);
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -79,6 +79,11 @@ export interface RuntimeSettings {
   cgroupsPath?: string;
   resources?: Omit<OciResources, 'devices'>;
   ulimits?: UlimitSetting[];
+  /**
+   * The daemon's own hard RLIMIT_NOFILE (host.ts hostNofileLimit()). The default nofile ulimit
+   * (1048576) is capped to it: runc cannot raise a hard limit without CAP_SYS_RESOURCE.
+   */
+  hostNofileLimit?: number;
   oomScoreAdj?: number;
   sysctls?: Record<string, string>;
   /** /dev/shm size in bytes, default 64 MiB. */
@@ -90,8 +95,8 @@ export interface RuntimeSettings {
   annotations?: Record<string, string>;
 }
 
-/** docker run's default ulimit: RLIMIT_NOFILE 1048576 (dockerd's default-ulimits on most hosts). */
-const DEFAULT_RLIMITS: OciRlimit[] = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }];
+/** docker run's default ulimit: RLIMIT_NOFILE 1048576 (what dockerd runs with on most hosts). */
+const DEFAULT_NOFILE = 1048576;
 
 const ULIMIT_NAMES = new Set([
   'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc',
@@ -191,7 +196,8 @@ function envWithDefaults(s: RuntimeSettings): string[] {
 }
 
 function rlimits(s: RuntimeSettings): OciRlimit[] {
-  const out = new Map(DEFAULT_RLIMITS.map((r) => [r.type, { ...r }]));
+  const nofile = Math.min(DEFAULT_NOFILE, s.hostNofileLimit ?? DEFAULT_NOFILE);
+  const out = new Map<string, OciRlimit>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }]]);
   for (const u of s.ulimits ?? []) {
     const name = u.name.toLowerCase();
     if (!ULIMIT_NAMES.has(name)) throw new InvalidArgument(`invalid ulimit "${u.name}": unknown resource; use one of ${[...ULIMIT_NAMES].join(', ')}`);

@@ -128,7 +128,7 @@ export class ContentStore {
     } catch (err) {
       throw notFoundOr(err, digest);
     }
-    return createReadStream(path, { fd: handle.fd, autoClose: true, ...opts });
+    return createReadStream(path, { fd: handle, autoClose: true, ...opts });
   }
 
   /** Removes a blob; NotFound when it is absent. */

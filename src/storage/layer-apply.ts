@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { InvalidArgument } from '../errdefs/index.js';
+import { InvalidArgument, isHakoError } from '../errdefs/index.js';
 import { uncompressed } from './decompress.js';
 import { baseOf, cleanEntryPath, parentOf, resolveInRoot } from './paths.js';
 import { requireNative } from './sys.js';
@@ -63,6 +63,7 @@ export async function applyLayerTar(input: Readable, targetDir: string, opts: Ap
   const extract = tar.extract();
   const applier = new Applier(targetDir, opts.mode);
   const piping = pipeline(source, tap, extract, opts.signal ? { signal: opts.signal } : {});
+  piping.catch(() => {}); // its error also ends the entry loop below, which throws it
   try {
     for await (const entry of extract) {
       await applier.apply(entry.header as Header, entry as unknown as Entry);
@@ -70,8 +71,7 @@ export async function applyLayerTar(input: Readable, targetDir: string, opts: Ap
     await piping;
   } catch (err) {
     source.destroy();
-    piping.catch(() => {});
-    throw err;
+    throw asLayerError(err);
   }
   await applier.finish();
   return { diffId: 'sha256:' + hash.digest('hex'), size: applier.size };
@@ -266,6 +266,16 @@ function xattrsOf(header: Header): Array<[string, Buffer]> {
     out.push([name, data]);
   }
   return out;
+}
+
+/** A broken gzip or tar stream is a bad input, not an engine failure: say so, keep the cause. */
+function asLayerError(err: unknown): unknown {
+  if (isHakoError(err)) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code?.startsWith('Z_') || /tar/i.test(e?.message ?? '')) {
+    return new InvalidArgument(`layer is not a valid tar or gzip stream: ${e.message}`, { cause: err });
+  }
+  return err;
 }
 
 function paxTime(value: string | undefined): Date | undefined {

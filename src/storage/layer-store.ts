@@ -87,11 +87,18 @@ export class LayerStore {
 
   /**
    * Unpacks `tar` (gzip or plain) as a layer on top of `parentChainId` and returns its IDs. An
-   * identical layer already stored is reused. On any failure nothing is left behind.
+   * identical layer already stored is reused; when `expectedDiffId` already names a stored layer,
+   * `tar` is not read at all (it is destroyed). On any failure nothing is left behind.
    */
   async createLayer(parentChainId: string | null, tar: Readable, opts: CreateLayerOptions = {}): Promise<LayerInfo> {
     if (parentChainId !== null) this.get(parentChainId);
-    if (opts.expectedDiffId !== undefined) digestHex(opts.expectedDiffId);
+    if (opts.expectedDiffId !== undefined) {
+      const known = this.#get.get(nextChainId(parentChainId, opts.expectedDiffId));
+      if (known) {
+        tar.destroy();
+        return toInfo(known);
+      }
+    }
     await this.#init();
     const temp = join(this.root, 'tmp', randomBytes(12).toString('hex'));
     try {
@@ -180,7 +187,8 @@ export class LayerStore {
     for (const p of [containerDir, upperDir, workDir, rootfs]) {
       if (/[,:]/.test(p)) throw new InvalidArgument(`container directory "${containerDir}": overlay cannot mount paths containing "," or ":"`);
     }
-    const lowers = chainId === null ? [join(this.root, 'empty')] : this.#chain(chainId).map((row) => `l/${row.short_id}`);
+    // Lower dirs relative to the store root: through the short links, or the empty dir.
+    const lowers = chainId === null ? ['empty'] : this.#chain(chainId).map((row) => `l/${row.short_id}`);
     await Promise.all([upperDir, workDir, rootfs].map((p) => mkdir(p, { recursive: true, mode: 0o755 })));
     if (await isMountPoint(rootfs)) return rootfs;
     const absolute = lowers.map((l) => join(this.root, l));

@@ -58,9 +58,31 @@ interface PackOptions extends TarDirectoryOptions, LayerTarOptions {
 
 function packTree(dir: string, opts: PackOptions): Readable {
   const pack = tar.pack();
-  const writer = new TreeWriter(pack, opts.layerForm, opts.keepWhiteout);
-  const onAbort = () => pack.destroy(opts.signal?.reason as Error);
+  const flow = new FlowGate();
+  // tar-stream's pack is a streamx stream and queues header-only entries without limit; callers
+  // get a Node Readable, and the walk waits whenever that one's buffer is full.
+  const out = new Readable({
+    read() {
+      pack.resume();
+      flow.open();
+    },
+    destroy(err, cb) {
+      pack.destroy(err ?? undefined);
+      flow.open();
+      cb(err);
+    },
+  });
+  pack.on('data', (chunk: unknown) => {
+    if (!out.push(chunk as Buffer)) {
+      pack.pause();
+      flow.close();
+    }
+  });
+  pack.on('end', () => out.push(null));
+  pack.on('error', (err: Error) => out.destroy(err));
+  const onAbort = () => out.destroy(opts.signal?.reason as Error);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const writer = new TreeWriter(pack, { layerForm: opts.layerForm, keepWhiteout: opts.keepWhiteout, flow });
   (async () => {
     opts.signal?.throwIfAborted();
     const st = await lstat(dir);
@@ -78,11 +100,35 @@ function packTree(dir: string, opts: PackOptions): Readable {
     () => opts.signal?.removeEventListener('abort', onAbort),
     (err: unknown) => {
       opts.signal?.removeEventListener('abort', onAbort);
-      pack.destroy(err as Error);
+      out.destroy(err as Error);
     },
   );
-  // tar-stream's pack is a streamx stream; callers get a Node Readable (destroying it stops the walk).
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  return out;
+}
+
+/** Lets the walk continue only while the consumer keeps up. */
+class FlowGate {
+  #waiters: Array<() => void> = [];
+  #closed = false;
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  open(): void {
+    this.#closed = false;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  wait(): Promise<void> {
+    return this.#closed ? new Promise((resolve) => this.#waiters.push(resolve)) : Promise.resolve();
+  }
+}
+
+interface WriterOptions {
+  layerForm: boolean;
+  keepWhiteout: ((rel: string) => Promise<boolean>) | undefined;
+  flow: FlowGate;
 }
 
 class TreeWriter {
@@ -91,11 +137,13 @@ class TreeWriter {
   /** dev:ino of files with several links -> the name they were first written under. */
   #inodes = new Map<string, string>();
   #keepWhiteout: ((rel: string) => Promise<boolean>) | undefined;
+  #flow: FlowGate;
 
-  constructor(pack: tar.Pack, layerForm: boolean, keepWhiteout?: (rel: string) => Promise<boolean>) {
+  constructor(pack: tar.Pack, opts: WriterOptions) {
     this.#pack = pack;
-    this.#layerForm = layerForm;
-    this.#keepWhiteout = keepWhiteout;
+    this.#layerForm = opts.layerForm;
+    this.#keepWhiteout = opts.keepWhiteout;
+    this.#flow = opts.flow;
   }
 
   async walk(dir: string, prefix: string): Promise<void> {
@@ -111,6 +159,7 @@ class TreeWriter {
 
   /** Writes the entry (without descending into a directory). */
   async entry(path: string, name: string, st: Stats): Promise<void> {
+    await this.#flow.wait();
     const header: HeaderArgument = {
       name,
       mode: st.mode & 0o7777,

@@ -82,7 +82,7 @@ export const containerRoutes = {
     }
     const timestamps = boolParam(q, 'timestamps');
     const abort = new AbortController();
-    call.res.once('close', () => abort.abort());
+    call.res.once('close', () => { if (!call.res.writableFinished) abort.abort(); });
     const { tty, entries } = await call.engine.containers.logs(call.param, {
       follow: boolParam(q, 'follow'), stdout, stderr, since: secondsParam(q, 'since'), until: secondsParam(q, 'until'),
       timestamps, tail, details: boolParam(q, 'details'), signal: abort.signal,
@@ -165,7 +165,7 @@ export const containerRoutes = {
     const condition = stringParam(call.query, 'condition') ?? 'not-running';
     if (!WAIT_CONDITIONS.has(condition)) throw new InvalidArgument(`invalid condition "${condition}": use not-running, next-exit or removed`);
     const abort = new AbortController();
-    call.res.once('close', () => abort.abort());
+    call.res.once('close', () => { if (!call.res.writableFinished) abort.abort(); });
     const outcome = call.engine.containers.wait(call.param, condition, abort.signal).then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
-import { withInit } from '../../runtime/index.js';
+import { withInit, hostNofileLimit } from '../../runtime/index.js';
 import type { Json } from '../contract.js';
 import type { RuntimeUser } from '../ports.js';
 
@@ -114,6 +114,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj !== 0 ? { oomScoreAdj: hc.OomScoreAdj } : {}),
     sysctls: (hc.Sysctls as Record<string, string> | null) ?? {},
     shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
+    hostNofileLimit: hostNofileLimit(),
   };
 }
 

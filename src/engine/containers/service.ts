@@ -284,6 +284,8 @@ export class Containers implements ContainerService {
       await rootfs.unmount(dir).catch(() => undefined);
       for (const session of live.pendingAttach) session.close();
       live.pendingAttach.clear();
+      // docker removes an auto-remove container whose start failed; `wait removed` ends then.
+      if (rec.HostConfig.AutoRemove) queueMicrotask(() => void this.remove(rec.Id, { force: true }).catch(() => undefined));
       throw err;
     }
   }
@@ -650,7 +652,8 @@ export class Containers implements ContainerService {
           parentId: rec.Image,
           layerTar: this.#o.rootfs.layerTar(join(dir, 'diff'), this.#o.rootfs.lowerDirs(rec.ChainId)),
           config: { ...rec.Config, ...(opts.config ?? {}) },
-          containerConfig: rec.Config,
+          container: rec.Id,
+          createdBy: [rec.Path, ...rec.Args].join(' '),
           comment: opts.comment,
           author: opts.author,
           changes: opts.changes,

@@ -2,7 +2,7 @@
 // test, writing k8s-file records and reopening the file the way conmon's reopen_k8s_file does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,37 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 async function conmonReopen(path: string): Promise<void> {
   await writeFile(`${path}.tmp`, '');
   await rename(`${path}.tmp`, path);
+}
+
+/** conmon's side: one open fd it appends to, swapped for a fresh file on reopen. */
+class FakeConmon {
+  #path: string;
+  #fh: Promise<FileHandle>;
+  #queue: Promise<unknown> = Promise.resolve();
+  constructor(path: string) {
+    this.#path = path;
+    this.#fh = open(path, 'a');
+  }
+  write(data: Buffer): Promise<void> {
+    return this.#serial(async () => void (await (await this.#fh).write(data)));
+  }
+  reopen(): Promise<void> {
+    return this.#serial(async () => {
+      await (await this.#fh).close();
+      await conmonReopen(this.#path);
+      this.#fh = open(this.#path, 'a');
+      await this.#fh;
+    });
+  }
+  async close(): Promise<void> {
+    await this.#queue;
+    await (await this.#fh).close();
+  }
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
 }
 
 const rec = (s: string): Buffer => encodeRecords(new Date(), 'stdout', s);
@@ -178,8 +209,8 @@ test('rotator leaves a file under max-size alone', async () => {
 test('a follower keeps every line while the rotator rotates under it', async () => {
   await withDir(async (dir) => {
     const path = join(dir, 'ctr.log');
-    await writeFile(path, '');
-    const rotator = createLogRotator({ path, maxSize: 4096, maxFiles: 5, throttleMs: 5, reopen: () => conmonReopen(path) });
+    const conmon = new FakeConmon(path);
+    const rotator = createLogRotator({ path, maxSize: 4096, maxFiles: 5, throttleMs: 5, reopen: () => conmon.reopen() });
     let exited!: () => void;
     const stopWhen = new Promise<void>((r) => (exited = r));
     const reader = consume(readLogs(logFiles(path, 5), { follow: true, stopWhen }));
@@ -188,17 +219,18 @@ test('a follower keeps every line while the rotator rotates under it', async () 
       for (let i = 0; i < 200; i++) {
         const line = `line ${i} ${'y'.repeat(100)}\n`;
         expected.push(line);
-        // Like conmon between a rename and its reopen: write to whatever file the name had when opened.
-        await appendFile(path, rec(line));
+        await conmon.write(rec(line));
         if (i % 20 === 0) await sleep(20);
       }
       await until(() => reader.text().length === expected.join('').length, 'all lines', 10_000);
       exited();
       await reader.done;
       assert.equal(reader.text(), expected.join(''));
+      assert.ok((await readdir(dir)).includes('ctr.log.1'), 'the log was rotated while followed');
     } finally {
       exited();
       rotator.close();
+      await conmon.close();
     }
   });
 });

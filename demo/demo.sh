@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The hako demo: containers you can watch, without the internet. Needs root and a built checkout
+# (scripts/demo.sh does both). It makes a busybox image from the machine's /bin/busybox, then
+# drives hako as a user would: the daemon starts by itself on first use (data in /var/lib/hako,
+# socket /run/hako/hako.sock) and keeps running afterwards, like dockerd.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+unset DOCKER_HOST DOCKER_CONTEXT HAKO_HOST # the demo talks to hako's default socket, whatever the shell says
+SOCK=/run/hako/hako.sock
+NAME=hako-demo
+
+hako() { node "$root/bin/hako" "$@"; }
+
+if [[ -t 1 ]]; then bold=$'\e[1m'; dim=$'\e[2m'; off=$'\e[0m'; else bold=''; dim=''; off=''; fi
+say() { printf '\n%s# %s%s\n' "$dim" "$*" "$off"; }
+# run 'COMMAND LINE': shows it the way a user would type it, then runs it.
+run() { printf '%s$ %s%s\n' "$bold" "$1" "$off"; eval "$1"; }
+
+[[ "$(id -u)" == 0 ]] || { echo "demo: run as root (sudo bash scripts/demo.sh)" >&2; exit 1; }
+[[ -f "$root/dist/src/cli/main.js" ]] || { echo "demo: hako is not built yet: run bash scripts/demo.sh" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/hako-demo.XXXXXX)"
+cleanup() {
+  local rc=$?
+  hako rm -f "$NAME" >/dev/null 2>&1 || true
+  rm -rf "$work"
+  if ((rc != 0)); then echo "demo: FAILED (exit $rc) at the command shown last" >&2; fi
+}
+trap cleanup EXIT
+hako rm -f "$NAME" >/dev/null 2>&1 || true # a demo container left by an earlier, interrupted run
+
+say "an image without the internet: a busybox rootfs tarball from /bin/busybox, imported as busybox:demo"
+node --input-type=module -e "
+  const { makeBusyboxTar } = await import('$root/dist/test/support/busybox.js');
+  makeBusyboxTar(process.argv[1]);" "$work/busybox.tar"
+run "hako import $work/busybox.tar busybox:demo"
+run "hako images"
+
+say "a one-shot container (the first hako command starts the daemon, hakod, by itself)"
+run "hako run --rm busybox:demo echo \"hello from a hako container\""
+
+say "a long-running container in the background"
+run "hako run -d --name $NAME busybox:demo sh -c 'i=0; while true; do i=\$((i+1)); echo tick \$i; sleep 1; done'"
+run "hako ps"
+sleep 3
+run "hako logs $NAME"
+run "hako exec $NAME uname -a"
+run "hako exec $NAME cat /etc/hostname"
+run "hako stop $NAME"
+run "hako ps -a --filter name=$NAME"
+run "hako rm $NAME"
+
+if command -v docker >/dev/null 2>&1; then
+  say "the same daemon through the real docker CLI: hakod speaks the Docker Engine API"
+  run "docker -H unix://$SOCK run --rm busybox:demo echo hi from docker CLI"
+  run "docker -H unix://$SOCK ps -a"
+else
+  say "(no docker CLI installed: skipping the docker CLI part)"
+fi
+
+say "done. hakod keeps running on $SOCK; point any docker client at it with DOCKER_HOST=unix://$SOCK"

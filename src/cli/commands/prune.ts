@@ -1,0 +1,90 @@
+/** `hako container prune`, `hako image prune`: confirm unless -f, then report what went. */
+import type { Command } from '../command.js';
+import type { Cli } from '../cli.js';
+import { parseFilters } from '../filters.js';
+import { humanSize } from '../format/index.js';
+
+/** docker's prompt.Confirm: reads one line; only "y"/"Y" confirms. A closed stdin is a no. */
+export async function confirm(cli: Cli, message: string): Promise<boolean> {
+  cli.stdout.write(`${message} [y/N] `);
+  const stdin = cli.stdin;
+  const line = await new Promise<string>((resolve) => {
+    let buf = '';
+    const onData = (c: Buffer): void => {
+      buf += c.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) done(buf.slice(0, nl));
+    };
+    const onEnd = (): void => done(buf);
+    const done = (s: string): void => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.pause();
+      resolve(s);
+    };
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.resume();
+  });
+  const answer = line.trim().toLowerCase();
+  return answer === 'y' || answer === 'yes';
+}
+
+export const containerPrune: Command = {
+  spec: {
+    use: '[OPTIONS]',
+    short: 'Remove all stopped containers',
+    flags: [
+      { name: 'filter', kind: 'stringArray', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
+    ],
+    args: { max: 0 },
+  },
+  async run(cli, flags) {
+    const filters = parseFilters(flags.array('filter'));
+    if (!flags.bool('force') && !(await confirm(cli, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) {
+      return 0;
+    }
+    const client = await cli.client();
+    const res = await client.containerPrune(filters);
+    let out = '';
+    if (res.ContainersDeleted?.length) out += `Deleted Containers:\n${res.ContainersDeleted.join('\n')}\n\n`;
+    out += `Total reclaimed space: ${humanSize(res.ContainersDeleted?.length ? res.SpaceReclaimed : 0)}\n`;
+    cli.stdout.write(out);
+  },
+};
+
+export const imagePrune: Command = {
+  spec: {
+    use: '[OPTIONS]',
+    short: 'Remove unused images',
+    flags: [
+      { name: 'all', short: 'a', kind: 'bool', usage: 'Remove all unused images, not just dangling ones' },
+      { name: 'filter', kind: 'stringArray', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
+    ],
+    args: { max: 0 },
+  },
+  async run(cli, flags) {
+    const filters = parseFilters(flags.array('filter'));
+    const all = flags.bool('all');
+    filters['dangling'] = [all ? 'false' : 'true'];
+    const warning = all
+      ? 'WARNING! This will remove all images without at least one container associated to them.'
+      : 'WARNING! This will remove all dangling images.';
+    if (!flags.bool('force') && !(await confirm(cli, `${warning}\nAre you sure you want to continue?`))) return 0;
+    const client = await cli.client();
+    const res = await client.imagePrune(filters);
+    let out = '';
+    if (res.ImagesDeleted?.length) {
+      out += 'Deleted Images:\n';
+      for (const d of res.ImagesDeleted) {
+        if (d.Untagged) out += `untagged: ${d.Untagged}\n`;
+        if (d.Deleted) out += `deleted: ${d.Deleted}\n`;
+      }
+      out += '\n';
+    }
+    out += `Total reclaimed space: ${humanSize(res.SpaceReclaimed ?? 0)}\n`;
+    cli.stdout.write(out);
+  },
+};

@@ -1,0 +1,180 @@
+/**
+ * The rows of `ps` and `images` as docker's formatter contexts expose them to templates
+ * (ContainerContext, ImageContext): pure functions of the API objects and the current time.
+ */
+import type { ContainerSummary, ImageSummary, Port } from '../client/index.js';
+import { humanDuration, humanSizeWithPrecision, truncateId } from './format/index.js';
+
+export interface RowOptions {
+  trunc: boolean;
+  /** ms since epoch; tests pin it. */
+  now: number;
+}
+
+export { truncateId };
+
+/** docker formatter.Ellipsis: cut to `max` characters with a trailing "…". */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  return chars.slice(0, max - 1).join('') + '…';
+}
+
+/** Go's time.Time.String() in the local zone: "2024-01-02 15:04:05 +0000 UTC". */
+export function goTimeString(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const offMin = -d.getTimezoneOffset();
+  const sign = offMin >= 0 ? '+' : '-';
+  const off = `${sign}${pad(Math.trunc(Math.abs(offMin) / 60))}${pad(Math.abs(offMin) % 60)}`;
+  let zone = 'UTC';
+  if (offMin !== 0) {
+    zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? off;
+  }
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off} ${zone}`;
+}
+
+/** docker's DisplayablePorts: "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp", sorted. */
+export function displayPorts(ports: Port[] | null | undefined): string {
+  if (!ports?.length) return '';
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const sorted = [...ports].sort((a, b) =>
+    (a.PrivatePort - b.PrivatePort) || a.Type.localeCompare(b.Type) || (a.IP ?? '').localeCompare(b.IP ?? ''));
+  for (const p of sorted) {
+    let s: string;
+    if (p.PublicPort) {
+      const ip = p.IP ?? '';
+      const host = ip.includes(':') ? `[${ip}]` : ip;
+      s = `${host}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`;
+    } else {
+      s = `${p.PrivatePort}/${p.Type}`;
+    }
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  return out.join(', ');
+}
+
+export interface ContainerRow {
+  ID: string;
+  Image: string;
+  Command: string;
+  CreatedAt: string;
+  RunningFor: string;
+  Ports: string;
+  State: string;
+  Status: string;
+  Size: string;
+  Names: string;
+  Labels: string;
+  Mounts: string;
+  Networks: string;
+  LocalVolumes: string;
+  /** Not a column: the raw labels for {{.Label "x"}}. */
+  [k: string]: unknown;
+}
+
+export function containerRow(c: ContainerSummary, o: RowOptions): ContainerRow {
+  let names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
+  // Truncated output hides link aliases ("/web/db").
+  if (o.trunc) names = names.filter((n) => !n.includes('/')).slice(0, 1);
+  let image = c.Image || '<no image>';
+  if (o.trunc) {
+    if (image.startsWith('sha256:') || truncateId(c.ImageID ?? '') === truncateId(image)) image = truncateId(image);
+    const at = image.indexOf('@');
+    if (at > 0) image = image.slice(0, at);
+  }
+  const command = o.trunc ? ellipsis(c.Command ?? '', 20) : (c.Command ?? '');
+  const labels = Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const mounts = (c.Mounts ?? []).map((m) => {
+    const name = m.Name || m.Source || '';
+    return o.trunc ? ellipsis(name, 15) : name;
+  }).join(',');
+  let size = '';
+  if (c.SizeRw !== undefined || c.SizeRootFs !== undefined) {
+    size = `${humanSizeWithPrecision(c.SizeRw ?? 0, 3)} (virtual ${humanSizeWithPrecision(c.SizeRootFs ?? 0, 3)})`;
+  }
+  const row: ContainerRow = {
+    Command: `"${command}"`,
+    CreatedAt: goTimeString(c.Created),
+    ID: o.trunc ? truncateId(c.Id) : c.Id,
+    Image: image,
+    Labels: labels,
+    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Type === 'volume').length),
+    Mounts: mounts,
+    Names: names.join(','),
+    Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+    Ports: displayPorts(c.Ports),
+    RunningFor: `${humanDuration(o.now - c.Created * 1000)} ago`,
+    Size: size,
+    State: c.State,
+    Status: c.Status,
+  };
+  // {{.Label "key"}}: a method, kept out of {{json .}} like docker's ContainerContext.Label.
+  Object.defineProperty(row, 'Label', { value: (name: string) => c.Labels?.[name] ?? '', enumerable: false });
+  return row;
+}
+
+export interface ImageRow {
+  Containers: string;
+  CreatedAt: string;
+  CreatedSince: string;
+  Digest: string;
+  ID: string;
+  Repository: string;
+  SharedSize: string;
+  Size: string;
+  Tag: string;
+  UniqueSize: string;
+  VirtualSize: string;
+  [k: string]: unknown;
+}
+
+/** One image becomes one row per tag (or one <none>:<none> row), like docker's imageFormat. */
+export function imageRows(img: ImageSummary, o: RowOptions & { digests: boolean }): ImageRow[] {
+  const base = {
+    Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
+    CreatedAt: goTimeString(img.Created),
+    CreatedSince: `${humanDuration(o.now - img.Created * 1000)} ago`,
+    ID: o.trunc ? truncateId(img.Id) : img.Id,
+    SharedSize: img.SharedSize < 0 ? 'N/A' : humanSizeWithPrecision(img.SharedSize, 3),
+    Size: humanSizeWithPrecision(img.Size, 3),
+    UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSizeWithPrecision(img.Size - img.SharedSize, 3),
+    VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size, 3),
+  };
+  const digestsByRepo = new Map<string, string[]>();
+  for (const rd of img.RepoDigests ?? []) {
+    const at = rd.indexOf('@');
+    if (at < 0) continue;
+    const repo = rd.slice(0, at);
+    if (repo === '<none>') continue;
+    const list = digestsByRepo.get(repo) ?? [];
+    list.push(rd.slice(at + 1));
+    digestsByRepo.set(repo, list);
+  }
+  const rows: ImageRow[] = [];
+  const tags = (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  const repoSeen = new Set<string>();
+  for (const rt of tags) {
+    const colon = rt.lastIndexOf(':');
+    const repo = rt.slice(0, colon);
+    const tag = rt.slice(colon + 1);
+    repoSeen.add(repo);
+    const digs = digestsByRepo.get(repo) ?? [];
+    if (o.digests && digs.length) {
+      for (const d of digs) rows.push({ ...base, Repository: repo, Tag: tag, Digest: d });
+    } else {
+      rows.push({ ...base, Repository: repo, Tag: tag, Digest: digs[0] ?? '<none>' });
+    }
+  }
+  // Digests without a tag: "repo <none> sha256:..."
+  for (const [repo, digs] of digestsByRepo) {
+    if (repoSeen.has(repo)) continue;
+    for (const d of o.digests ? digs : digs.slice(0, 1)) rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: d });
+  }
+  if (rows.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
+  return rows;
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseFlags, parseHost, resolveConfig } from '../../../src/daemon/config.js';
+
+test('with no flags and no file hakod uses the documented defaults', () => {
+  const { config, warnings } = resolveConfig(parseFlags([]), null, null);
+  assert.deepEqual(config, {
+    hosts: ['unix:///run/hako/hako.sock'],
+    dataRoot: '/var/lib/hako',
+    execRoot: '/run/hako',
+    pidfile: '/run/hako/hakod.pid',
+    logLevel: 'info',
+    runtime: 'runc',
+    runtimes: { runc: { path: 'runc', runtimeArgs: [] } },
+    configFile: null,
+    extra: {},
+  });
+  assert.deepEqual(warnings, []);
+});
+
+test('flags accept both "--flag value" and "--flag=value", and -H repeats', () => {
+  const flags = parseFlags(['-H', 'unix:///tmp/a.sock', '--host=tcp://127.0.0.1:2375', '--data-root=/srv/hako', '--exec-root', '/tmp/run', '--runtime', 'crun', '--log-level=debug', '--pidfile', '/tmp/h.pid']);
+  const { config } = resolveConfig(flags, null, null);
+  assert.deepEqual(config.hosts, ['unix:///tmp/a.sock', 'tcp://127.0.0.1:2375']);
+  assert.equal(config.dataRoot, '/srv/hako');
+  assert.equal(config.execRoot, '/tmp/run');
+  assert.equal(config.pidfile, '/tmp/h.pid');
+  assert.equal(config.logLevel, 'debug');
+  assert.equal(config.runtime, 'crun');
+  assert.deepEqual(config.runtimes.crun, { path: 'crun', runtimeArgs: [] });
+});
+
+test('the pid file follows the exec root unless given', () => {
+  assert.equal(resolveConfig(parseFlags(['--exec-root', '/tmp/x/']), null, null).config.pidfile, '/tmp/x/hakod.pid');
+});
+
+test('bad flags are refused with a message naming them', () => {
+  assert.throws(() => parseFlags(['--frobnicate']), { status: 400, message: /unknown flag: --frobnicate/ });
+  assert.throws(() => parseFlags(['--data-root']), { message: /flag needs an argument: --data-root/ });
+  assert.throws(() => parseFlags(['--log-level', 'loud']), { message: /invalid log level "loud"/ });
+  assert.throws(() => resolveConfig(parseFlags(['--data-root', 'relative/dir']), null, null), { message: /data-root must be an absolute path/ });
+  assert.throws(() => resolveConfig(parseFlags(['-H', 'http://x']), null, null), { message: /invalid host "http:\/\/x"/ });
+});
+
+test('--help and --version are recognised', () => {
+  assert.equal(parseFlags(['--help']).help, true);
+  assert.equal(parseFlags(['-v']).version, true);
+});
+
+test('the config file sets the same directives as the flags, and keeps unknown keys with a warning', () => {
+  const file = JSON.stringify({
+    hosts: ['unix:///tmp/f.sock'],
+    'data-root': '/srv/d',
+    'exec-root': '/srv/e',
+    'log-level': 'warn',
+    'default-runtime': 'fast',
+    runtimes: { fast: { path: '/usr/local/bin/crun', runtimeArgs: ['--debug'] } },
+    'log-driver': 'json-file',
+    'registry-mirrors': ['http://127.0.0.1:5000'],
+  });
+  const { config, warnings } = resolveConfig(parseFlags([]), file, '/etc/hako/daemon.json');
+  assert.deepEqual(config.hosts, ['unix:///tmp/f.sock']);
+  assert.equal(config.dataRoot, '/srv/d');
+  assert.equal(config.logLevel, 'warn');
+  assert.equal(config.runtime, 'fast');
+  assert.deepEqual(config.runtimes.fast, { path: '/usr/local/bin/crun', runtimeArgs: ['--debug'] });
+  assert.deepEqual(config.extra, { 'log-driver': 'json-file', 'registry-mirrors': ['http://127.0.0.1:5000'] });
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0] ?? '', /"log-driver" in \/etc\/hako\/daemon\.json/);
+});
+
+test('"debug": true in the file turns on debug logging', () => {
+  assert.equal(resolveConfig(parseFlags([]), '{"debug": true}', 'd.json').config.logLevel, 'debug');
+});
+
+test('a directive given as a flag and in the file is an error, as in dockerd', () => {
+  assert.throws(
+    () => resolveConfig(parseFlags(['--data-root', '/a']), '{"data-root": "/b"}', 'd.json'),
+    { message: /specified both as a flag and in the configuration file: data-root: \(from flag: "\/a", from file: "\/b"\)/ },
+  );
+});
+
+test('a malformed config file is refused with a clear error', () => {
+  assert.throws(() => resolveConfig(parseFlags([]), '{"hosts": [', 'd.json'), { message: /configuration file d\.json is not valid JSON/ });
+  assert.throws(() => resolveConfig(parseFlags([]), '[1,2]', 'd.json'), { message: /must hold a JSON object/ });
+  assert.throws(() => resolveConfig(parseFlags([]), '{"hosts": "unix:///x"}', 'd.json'), { message: /"hosts" in d\.json must be a list of strings/ });
+  assert.throws(() => resolveConfig(parseFlags([]), '{"log-level": "chatty"}', 'd.json'), { message: /invalid log level "chatty" in "log-level" in d\.json/ });
+  assert.throws(() => resolveConfig(parseFlags([]), '{"runtimes": {"x": {}}}', 'd.json'), { message: /runtime "x" .* needs a "path"/ });
+});
+
+test('parseHost decodes unix and tcp addresses', () => {
+  assert.deepEqual(parseHost('unix:///run/hako/hako.sock'), { kind: 'unix', path: '/run/hako/hako.sock' });
+  assert.deepEqual(parseHost('tcp://127.0.0.1:2375'), { kind: 'tcp', host: '127.0.0.1', port: 2375 });
+  assert.deepEqual(parseHost('tcp://[::1]:2375'), { kind: 'tcp', host: '::1', port: 2375 });
+  assert.throws(() => parseHost('unix://relative.sock'), /absolute path/);
+  assert.throws(() => parseHost('tcp://127.0.0.1'), /tcp:\/\/HOST:PORT/);
+});
