@@ -44,24 +44,26 @@ export function removeTree(dir) {
 // ---- processes we start and must end ------------------------------------------------------
 
 const cleanups = [];
-let cleaning = false;
+let cleaning;
 
 /** Runs `fn` later, at exit, on failure or on Ctrl-C; last registered runs first. */
 export function defer(fn) {
   cleanups.push(fn);
 }
 
-export async function runCleanups() {
-  if (cleaning) return;
-  cleaning = true;
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`cleanup: ${err.message}`);
+/** Runs the deferred clean-ups once; a second caller (a signal during clean-up) waits for the same run. */
+export function runCleanups() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const fn = cleanups.pop();
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`cleanup: ${err.message}`);
+      }
     }
-  }
+  })();
+  return cleaning;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {

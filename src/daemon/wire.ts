@@ -72,7 +72,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   };
 
   const rootfs: RootfsPort = {
-    mount: (chainId, dir) => layers.mountRootfs(chainId, dir),
+    mount: (chainId, dir, opts) => layers.mountRootfs(chainId, dir, opts),
     unmount: (dir) => layers.unmountRootfs(dir),
     lowerDirs: (chainId) => (chainId ? layers.lowerDirs(chainId) : []),
     changes: (upper, lowers) => changesOf(upper, lowers),

@@ -28,7 +28,7 @@ export interface ImagePort {
 
 export interface RootfsPort {
   /** Mounts (idempotently) the container's overlay rootfs under containerDir; returns its path. */
-  mount(chainId: string | null, containerDir: string): Promise<string>;
+  mount(chainId: string | null, containerDir: string, opts?: { initDir?: string }): Promise<string>;
   unmount(containerDir: string): Promise<void>;
   lowerDirs(chainId: string | null): string[];
   /** docker diff: changes in the container's upper dir. */

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
@@ -179,7 +179,7 @@ export class LayerStore {
    * at <containerDir>/rootfs, with its writable layer in <containerDir>/diff. Returns the rootfs
    * path; mounting an already mounted container just returns it.
    */
-  async mountRootfs(chainId: string | null, containerDir: string): Promise<string> {
+  async mountRootfs(chainId: string | null, containerDir: string, opts: { initDir?: string } = {}): Promise<string> {
     await this.#init();
     const rootfs = join(containerDir, 'rootfs');
     const upperDir = join(containerDir, 'diff');
@@ -189,9 +189,12 @@ export class LayerStore {
     }
     // Lower dirs relative to the store root: through the short links, or the empty dir.
     const lowers = chainId === null ? ['empty'] : this.#chain(chainId).map((row) => `l/${row.short_id}`);
+    // Docker's "init layer": mount points the engine binds over (/etc/hosts ...) exist below the
+    // container's upper dir, so they never show in diff, commit or export.
+    if (opts.initDir) lowers.unshift(opts.initDir);
     await Promise.all([upperDir, workDir, rootfs].map((p) => mkdir(p, { recursive: true, mode: 0o755 })));
     if (await isMountPoint(rootfs)) return rootfs;
-    const absolute = lowers.map((l) => join(this.root, l));
+    const absolute = lowers.map((l) => resolve(this.root, l));
     if (overlayData({ lowerDirs: absolute, upperDir, workDir }).length <= MOUNT_DATA_MAX) {
       await mountOverlay({ lowerDirs: absolute, upperDir, workDir, target: rootfs });
     } else {

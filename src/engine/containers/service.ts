@@ -18,7 +18,7 @@ import { generateContainerName, validateContainerName } from './names.js';
 import { initialState, type ContainerRecord } from './record.js';
 import type { ContainerStore } from './store.js';
 import { filterContainers, inspectView, summaryView } from './views.js';
-import { statInRoot, resolveInRoot } from './rootfs-paths.js';
+import { statInRoot, resolveInRoot, viewOf, type MountPoint } from './rootfs-paths.js';
 
 const run = promisify(execFile);
 
@@ -152,6 +152,7 @@ export class Containers implements ContainerService {
     };
     await mkdir(dir, { recursive: true, mode: 0o710 });
     try {
+      await makeInitLayer(join(dir, 'init'));
       await this.#writeEtcFiles(rec);
       store.add(rec);
     } catch (err) {
@@ -237,7 +238,7 @@ export class Containers implements ContainerService {
     const { runtime, rootfs } = this.#o;
     const dir = this.#dir(rec);
     const live = this.#liveOf(rec.Id);
-    const root = await rootfs.mount(rec.ChainId, dir);
+    const root = await this.#mount(rec);
     const bundleDir = join(this.#o.bundlesDir, rec.Id);
     try {
       const user = await resolveUser(root, String(rec.Config.User ?? ''), (rec.HostConfig.GroupAdd as string[] | null) ?? []);
@@ -550,10 +551,28 @@ export class Containers implements ContainerService {
     await this.#o.runtime.resize(rec.Id, height, width);
   }
 
+  /** What is mounted over the rootfs: the engine's /etc files and the user's bind mounts. */
+  #mountPoints(rec: ContainerRecord): MountPoint[] {
+    const binds = ((rec.HostConfig.Binds as string[] | null) ?? [])
+      .map((b) => b.split(':'))
+      .filter((p) => p.length >= 2 && p[0]?.startsWith('/'))
+      .map((p) => ({ source: p[0] as string, destination: p[1] as string }));
+    return [
+      { destination: '/etc/hostname', source: rec.HostnamePath },
+      { destination: '/etc/hosts', source: rec.HostsPath },
+      { destination: '/etc/resolv.conf', source: rec.ResolvConfPath },
+      ...binds,
+    ];
+  }
+
+  #mount(rec: ContainerRecord): Promise<string> {
+    return this.#o.rootfs.mount(rec.ChainId, this.#dir(rec), { initDir: join(this.#dir(rec), 'init') });
+  }
+
   /** Runs fn with the container's rootfs mounted, mounting it for the call if it is stopped. */
   async #withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
     const dir = this.#dir(rec);
-    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    const root = await this.#mount(rec);
     try {
       return await fn(root);
     } finally {
@@ -574,7 +593,7 @@ export class Containers implements ContainerService {
   // Keeps the rootfs mounted until the stream has been read to its end (or torn down).
   async #streamWithRootfs(rec: ContainerRecord, make: (root: string) => Readable): Promise<Readable> {
     const dir = this.#dir(rec);
-    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    const root = await this.#mount(rec);
     const stream = make(root);
     const release = (): void => {
       if (!rec.State.Running && this.#o.store.find(rec.Id)) void this.#o.rootfs.unmount(dir).catch(() => undefined);
@@ -585,16 +604,20 @@ export class Containers implements ContainerService {
 
   async statPath(ref: string, path: string): Promise<ArchiveStat> {
     const rec = this.#o.store.get(ref);
-    return this.#withRootfs(rec, (root) => statInRoot(root, path));
+    return this.#withRootfs(rec, (root) => {
+      const v = viewOf(root, this.#mountPoints(rec), path);
+      return statInRoot(v.root, v.path, path);
+    });
   }
 
   async getArchive(ref: string, path: string): Promise<{ stat: ArchiveStat; tar: Readable }> {
     const rec = this.#o.store.get(ref);
     const dir = this.#dir(rec);
-    const root = await this.#o.rootfs.mount(rec.ChainId, dir);
+    const root = await this.#mount(rec);
     try {
-      const stat = await statInRoot(root, path);
-      const target = await resolveInRoot(root, path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
+      const v = viewOf(root, this.#mountPoints(rec), path);
+      const stat = await statInRoot(v.root, v.path, path);
+      const target = await resolveInRoot(v.root, v.path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
       const name = path.endsWith('/.') ? '.' : stat.name;
       const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name }));
       return { stat, tar };
@@ -608,9 +631,10 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     if (rec.HostConfig.ReadonlyRootfs) throw new InvalidArgument('container rootfs is marked read-only');
     await this.#withRootfs(rec, async (root) => {
-      const stat = await statInRoot(root, path);
+      const v = viewOf(root, this.#mountPoints(rec), path);
+      const stat = await statInRoot(v.root, v.path, path);
       if ((stat.mode & 0x80000000) === 0) throw new InvalidArgument(`extraction point is not a directory: ${path}`);
-      const dest = await resolveInRoot(root, path, { followFinal: true });
+      const dest = await resolveInRoot(v.root, v.path, { followFinal: true });
       void opts;
       await this.#o.rootfs.extractTar(tar, dest);
     });
@@ -690,6 +714,12 @@ export class Containers implements ContainerService {
  */
 export function exitCodeForStartError(message: string): number {
   return startFailureExitCode(message) ?? 128;
+}
+
+/** The mount points the engine binds over, as empty files in a layer under the container's. */
+async function makeInitLayer(dir: string): Promise<void> {
+  await mkdir(join(dir, 'etc'), { recursive: true, mode: 0o755 });
+  await Promise.all(['hostname', 'hosts', 'resolv.conf'].map((f) => writeFile(join(dir, 'etc', f), '', { mode: 0o644 })));
 }
 
 function parsePs(stdout: string, pids: Set<number>): { Titles: string[]; Processes: string[][] } {

@@ -104,6 +104,7 @@ export class Execs implements ExecService {
       throw err;
     }
     exec.process = proc;
+    // Registered before the session exists, so the exit code is recorded before output ends.
     void proc.exited.then((code) => {
       exec.running = false;
       exec.exitCode = code;
@@ -175,8 +176,9 @@ function execSession(proc: ExecHandle, tty: boolean, c: ExecRecord['config']): S
         void p.then(() => stream.resume());
       }
     });
+    // The client asks for the exit code as soon as output ends: end it only once that is known.
     const done = (): void => {
-      if (--open === 0) output.end();
+      if (--open === 0) void proc.exited.finally(() => output.end());
     };
     stream.once('end', done);
     stream.once('error', done);
