@@ -30,13 +30,14 @@ trap cleanup EXIT
 hako rm -f "$NAME" >/dev/null 2>&1 || true # a demo container left by an earlier, interrupted run
 
 say "an image without the internet: a busybox rootfs tarball from /bin/busybox, imported as busybox:demo"
+say "(the first hako command starts the daemon, hakod, by itself when none is running)"
 node --input-type=module -e "
   const { makeBusyboxTar } = await import('$root/dist/test/support/busybox.js');
   makeBusyboxTar(process.argv[1]);" "$work/busybox.tar"
 run "hako import $work/busybox.tar busybox:demo"
 run "hako images"
 
-say "a one-shot container (the first hako command starts the daemon, hakod, by itself)"
+say "a one-shot container"
 run "hako run --rm busybox:demo echo \"hello from a hako container\""
 
 say "a long-running container in the background"
@@ -46,6 +47,7 @@ sleep 3
 run "hako logs $NAME"
 run "hako exec $NAME uname -a"
 run "hako exec $NAME cat /etc/hostname"
+say "sh as the container's pid 1 ignores SIGTERM: like docker, stop waits 10 s, then kills it (exit 137)"
 run "hako stop $NAME"
 run "hako ps -a --filter name=$NAME"
 run "hako rm $NAME"

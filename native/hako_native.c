@@ -707,6 +707,17 @@ static napi_value js_seqpacket_watch(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+// shutdownWrite(fd): half-closes a socket (shutdown SHUT_WR). conmon reads the EOF on its attach
+// socket as "stdin ended" and closes the container's stdin, while output keeps coming.
+static napi_value js_shutdown_write(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  int64_t fd;
+  if (!get_int64(env, argv[0], "fd", &fd)) return NULL;
+  if (shutdown((int)fd, SHUT_WR) != 0 && errno != ENOTCONN) return throw_errno(env, errno, "shutdown", NULL);
+  return undefined(env);
+}
+
 // ---- module --------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -721,6 +732,7 @@ NAPI_MODULE_INIT() {
       {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, js_receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seqpacketWatch", NULL, js_seqpacket_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shutdownWrite", NULL, js_shutdown_write, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

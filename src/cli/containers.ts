@@ -112,6 +112,11 @@ export interface AttachRunOptions {
 
 /** How long to wait for the daemon to acknowledge a wait before starting anyway. */
 const WAIT_REGISTER_MS = 1000;
+const AUTOREMOVE_WAIT_MS = 5000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
 
 /**
  * attach, then wait (next-exit, or removed for --rm), then start; stream until the output ends
@@ -125,7 +130,7 @@ export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOpti
   const waitAbort = new AbortController();
   const wait = client.containerWait(o.id, o.autoRemove ? 'removed' : 'next-exit', waitAbort.signal);
   wait.result.catch(() => {});
-  await Promise.race([wait.registered, new Promise((r) => setTimeout(r, WAIT_REGISTER_MS).unref())]).catch(() => {});
+  await Promise.race([wait.registered, delay(WAIT_REGISTER_MS)]).catch(() => {});
   const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, o.id) : () => {};
   let stopResize = (): void => {};
   try {
@@ -134,8 +139,10 @@ export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOpti
     } catch (e) {
       streaming.stop();
       conn.close();
-      if (o.autoRemove) await wait.result.catch(() => {});
-      else waitAbort.abort();
+      // docker waits for the daemon to remove an --rm container whose start failed; bounded here so
+      // a daemon that keeps it cannot hang the CLI.
+      if (o.autoRemove) await Promise.race([wait.result.catch(() => {}), delay(AUTOREMOVE_WAIT_MS)]);
+      waitAbort.abort();
       throw o.onStartError(e);
     }
     if (o.tty) stopResize = monitorSize(cli, (h, w) => client.containerResize(o.id, h, w));

@@ -27,6 +27,8 @@ export interface SeqpacketWatcher {
 }
 
 export interface NativeAddon {
+  /** shutdown(fd, SHUT_WR): the peer reads EOF; this side can still read. */
+  shutdownWrite(fd: number): void;
   /** `mode` includes the file type, e.g. `fs.constants.S_IFCHR | 0o000` for a whiteout. */
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
@@ -140,6 +142,16 @@ export class SeqpacketSocket extends Duplex {
     if (sent < 0) return; // full: the addon calls back when the peer has room
     this.#blocked = undefined;
     blocked.callback();
+  }
+
+  /** Ending the writable side half-closes the socket; the peer sees EOF, reading goes on. */
+  override _final(callback: (error?: Error | null) => void): void {
+    try {
+      native().shutdownWrite(this.fd);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

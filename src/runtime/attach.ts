@@ -4,15 +4,13 @@
  * followed by the data; every packet we send is written to the container's stdin, and our
  * shutdown(SHUT_WR) makes conmon close that stdin (unless --leave-stdin-open).
  *
- * Node's net module refuses SEQPACKET fds (libuv guesses them as UNKNOWN), so the fd from the
- * addon is opened into a libuv pipe handle directly: libuv's stream code only read()s and
- * write()s, and on a SEQPACKET socket each read() returns exactly one packet.
+ * Node's net module refuses SEQPACKET fds, and forcing one into a libuv pipe drops packets still
+ * queued when conmon hangs up (the container's last lines), so the addon's SeqpacketSocket reads
+ * every packet whole, to the end.
  */
-import { Socket } from 'node:net';
 import { closeSync, openSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
-import { native } from '../native/index.js';
-import { Internal } from '../errdefs/index.js';
+import { native, SeqpacketSocket } from '../native/index.js';
 import type { AttachStream } from './runtime-types.js';
 
 /** conmon reads at most CONN_SOCK_BUF_SIZE bytes per packet; longer packets would be truncated. */
@@ -20,21 +18,6 @@ const MAX_STDIN_PACKET = 32768;
 
 const CONMON_STDOUT = 2;
 const CONMON_STDERR = 3;
-
-interface PipeHandle { open(fd: number): number }
-type PipeCtor = new (type: number) => PipeHandle;
-
-function socketFromFd(fd: number): Socket {
-  // process.binding is the only public door to libuv's pipe handle; see the header comment.
-  const binding = (process as unknown as { binding(name: string): { Pipe: PipeCtor; constants: { SOCKET: number } } }).binding('pipe_wrap');
-  const handle = new binding.Pipe(binding.constants.SOCKET);
-  const err = handle.open(fd);
-  if (err !== 0) {
-    closeSync(fd);
-    throw new Internal(`cannot open conmon attach socket fd ${fd}: uv error ${err}`);
-  }
-  return new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<typeof Socket>[0]);
-}
 
 /**
  * Connects to `<bundleDir>/attach`. The path goes through /proc/self/fd/<dir> so a bundle path
@@ -48,15 +31,15 @@ export function connectAttach(bundleDir: string): AttachStream {
   } finally {
     closeSync(dirFd);
   }
-  return new ConmonAttach(socketFromFd(fd));
+  return new ConmonAttach(new SeqpacketSocket(fd));
 }
 
 class ConmonAttach implements AttachStream {
-  readonly #sock: Socket;
+  readonly #sock: SeqpacketSocket;
   #ended = false;
   readonly #endListeners: Array<() => void> = [];
 
-  constructor(sock: Socket) {
+  constructor(sock: SeqpacketSocket) {
     this.#sock = sock;
     sock.on('end', () => this.#end());
     sock.on('close', () => this.#end());

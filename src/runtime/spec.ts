@@ -57,6 +57,8 @@ export interface RuntimeSettings {
   user?: { uid: number; gid: number; additionalGids?: number[]; home?: string };
   hostname?: string;
   tty?: boolean;
+  /** The terminal's initial size (docker's HostConfig.ConsoleSize), so the first read of it is right. */
+  consoleSize?: { height: number; width: number };
   readonlyRootfs?: boolean;
   capAdd?: string[];
   capDrop?: string[];
@@ -221,6 +223,7 @@ export function buildOciSpec(s: RuntimeSettings): OciSpec {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: s.tty ?? false,
+      ...(s.tty && s.consoleSize && s.consoleSize.height > 0 ? { consoleSize: { ...s.consoleSize } } : {}),
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}) },
       args: [...s.args],
       env: envWithDefaults(s),

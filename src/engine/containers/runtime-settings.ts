@@ -95,6 +95,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     user: i.user,
     hostname: String(c.Hostname ?? ''),
     tty: Boolean(c.Tty),
+    consoleSize: consoleSizeOf(hc.ConsoleSize),
     readonlyRootfs: Boolean(hc.ReadonlyRootfs),
     capAdd: (hc.CapAdd as string[] | null) ?? [],
     capDrop: (hc.CapDrop as string[] | null) ?? [],
@@ -116,6 +117,12 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
     hostNofileLimit: hostNofileLimit(),
   };
+}
+
+function consoleSizeOf(v: unknown): { height: number; width: number } | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [height, width] = v.map(Number) as [number, number];
+  return height > 0 && width > 0 ? { height, width } : undefined;
 }
 
 function splitOnce(s: string, sep: RegExp): [string, string?] {
