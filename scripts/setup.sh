@@ -66,9 +66,9 @@ fi
 
 # ---- 2. npm dependencies ------------------------------------------------------------------------
 # `npm ci` wipes node_modules and recompiles better-sqlite3 (about a minute), so it runs only when
-# what it depends on changed: the lockfile, package.json, the node version, the native addon.
+# what it depends on changed: package.json, the lockfile, the node version.
 stamp_file="node_modules/.hako-setup-stamp"
-stamp="$( { node -v; cat package.json package-lock.json; find native -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' -o -name '*.gyp' \) -print0 2>/dev/null | sort -z | xargs -0r cat; } | sha256sum | cut -d' ' -f1)"
+stamp="$( { node -v; cat package.json package-lock.json; } | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$stamp" ]]; then
   echo "setup: npm ci (compiles better-sqlite3; about a minute)"
   step "npm ci" npm ci --no-audit --no-fund
@@ -78,11 +78,14 @@ if [[ ! -f "$stamp_file" || "$(cat "$stamp_file")" != "$stamp" ]]; then
   echo "$stamp" >"$stamp_file"
 fi
 
-# The N-API addon in native/ is normally compiled by npm ci (package.json "install" runs
-# scripts/build-native.sh); build it here when it is missing all the same.
-if [[ -f native/binding.gyp && ! -f native/build/Release/hako_native.node ]]; then
-  echo "setup: building the native addon (native/)"
-  step "build native addon (scripts/build-native.sh)" bash scripts/build-native.sh
+# The N-API addon in native/ is compiled by npm ci (package.json "install" runs
+# scripts/build-native.sh); rebuild it when it is missing or older than its sources.
+addon=native/build/Release/hako_native.node
+if [[ -f native/binding.gyp ]]; then
+  if [[ ! -f "$addon" ]] || [[ -n "$(find native -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' -o -name '*.gyp' \) -newer "$addon")" ]]; then
+    echo "setup: building the native addon (native/)"
+    step "build native addon (scripts/build-native.sh)" bash scripts/build-native.sh
+  fi
 fi
 
 # ---- 3. build -----------------------------------------------------------------------------------

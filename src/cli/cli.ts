@@ -26,6 +26,7 @@ export class Cli {
   readonly stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   readonly stderr: Writable & { isTTY?: boolean };
   #client: Promise<Client> | undefined;
+  #ping: Promise<{ client: Client; error?: unknown }> | undefined;
 
   constructor(opts: CliOptions) {
     this.host = opts.host;
@@ -44,27 +45,43 @@ export class Cli {
     this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** A client whose daemon has answered /_ping. */
+  /**
+   * Starts connecting (module load + /_ping) while the command's module is still loading; never
+   * starts a daemon, so `--help` or a flag error costs nothing but a ping.
+   */
+  prefetch(): void {
+    this.#ping ??= this.#firstPing();
+  }
+
+  /** A client whose daemon has answered /_ping (starting hakod if the default socket is silent). */
   client(): Promise<Client> {
     this.#client ??= this.#connect();
     return this.#client;
   }
 
-  async #connect(): Promise<Client> {
-    const { createClient, DaemonUnreachable } = await import('../client/index.js');
+  async #firstPing(): Promise<{ client: Client; error?: unknown }> {
+    const { createClient } = await import('../client/index.js');
     const client = createClient({ host: this.host });
     try {
       await client.ping();
-      return client;
-    } catch (err) {
-      if (!(err instanceof DaemonUnreachable) || this.hostExplicit || this.host !== DEFAULT_HOST) throw err;
+      return { client };
+    } catch (error) {
+      return { client, error };
     }
+  }
+
+  async #connect(): Promise<Client> {
+    this.prefetch();
+    const { client, error } = await (this.#ping as Promise<{ client: Client; error?: unknown }>);
+    if (error === undefined) return client;
+    const { DaemonUnreachable } = await import('../client/index.js');
+    if (!(error instanceof DaemonUnreachable) || this.hostExplicit || this.host !== DEFAULT_HOST) throw error;
     const { startEmbeddedDaemon } = await import('./embedded.js');
     await startEmbeddedDaemon(client);
     return client;
   }
 
   close(): void {
-    void this.#client?.then((c) => c.close(), () => {});
+    void this.#ping?.then((p) => p.client.close(), () => {});
   }
 }

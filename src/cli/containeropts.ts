@@ -51,7 +51,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   list('dns-search', 'Set custom DNS search domains'),
   str('domainname', 'Container NIS domain name'),
   str('entrypoint', 'Overwrite the default ENTRYPOINT of the image'),
-  list('env', 'Set environment variables', 'e'),
+  list('env', 'Set environment variables', 'e', { validate: validateEnv }),
   list('env-file', 'Read in a file of environment variables'),
   list('expose', 'Expose a port or a range of ports'),
   str('gpus', "GPU devices to add to the container ('all' to pass all GPUs)", undefined, { valueName: 'gpu-request' }),
@@ -125,6 +125,11 @@ export const RUN_ONLY_FLAGS: FlagDef[] = [
   bool('sig-proxy', 'Proxy received signals to the process', undefined, { default: true }),
 ];
 
+/** docker's opts.ValidateEnv: a variable needs a name. */
+export function validateEnv(v: string): string | undefined {
+  return v.startsWith('=') || v === '' ? `invalid environment variable: ${v}` : undefined;
+}
+
 /** docker's units.RAMInBytes: "512m", "1g", "1.5GB", "100" (bytes); binary multiples. */
 export function parseBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(s.trim());
@@ -134,12 +139,12 @@ export function parseBytes(s: string): number {
 }
 
 /** Lines of an --env-file / --label-file: blank and # lines skipped, leading space trimmed. */
-export function parseKeyValueFile(content: string, file: string, lookup?: (k: string) => string | undefined): string[] {
+export function parseKeyValueFile(content: string, lookup?: (k: string) => string | undefined): string[] {
   const out: string[] = [];
   const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((raw, i) => {
+  for (const raw of lines) {
     const line = raw.trimStart();
-    if (line === '' || line.startsWith('#')) return;
+    if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     const key = eq >= 0 ? line.slice(0, eq) : line;
     if (key === '') throw new Error(`no variable name on line '${line}'`);
@@ -149,8 +154,7 @@ export function parseKeyValueFile(content: string, file: string, lookup?: (k: st
       const v = lookup(key);
       out.push(v === undefined ? key : `${key}=${v}`);
     } else out.push(line);
-    void file; void i;
-  });
+  }
   return out;
 }
 
@@ -362,9 +366,8 @@ export function buildCreateBody(input: BuildInput): ContainerCreateBody {
 
   let env: string[];
   try {
-    const fromFiles = f.array('env-file').flatMap((p) => parseKeyValueFile(input.readFile(p), p, input.lookupEnv));
+    const fromFiles = f.array('env-file').flatMap((p) => parseKeyValueFile(input.readFile(p), input.lookupEnv));
     env = [...fromFiles, ...f.array('env').map((e) => {
-      if (e.startsWith('=')) throw new Error(`invalid environment variable: ${e}`);
       if (e.includes('=')) return e;
       const v = input.lookupEnv(e);
       return v === undefined ? e : `${e}=${v}`;
@@ -374,7 +377,7 @@ export function buildCreateBody(input: BuildInput): ContainerCreateBody {
   }
   let labels: string[];
   try {
-    labels = [...f.array('label-file').flatMap((p) => parseKeyValueFile(input.readFile(p), p)), ...f.array('label')];
+    labels = [...f.array('label-file').flatMap((p) => parseKeyValueFile(input.readFile(p))), ...f.array('label')];
   } catch (err) {
     throw new Error(`--label-file: ${(err as Error).message}`);
   }

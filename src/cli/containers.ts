@@ -3,6 +3,7 @@
  * start errors to exit codes, the attach-wait-start sequence of `run` and `start -a`, signal
  * proxying, and "do this to each named container" loops with docker's error reporting.
  */
+import type { Writable } from 'node:stream';
 import type { Client, ContainerCreateResponse } from '../client/index.js';
 import type { Cli } from './cli.js';
 import { StatusError, withHelp } from './errors.js';
@@ -45,10 +46,12 @@ function splitTag(ref: string): [string, string | undefined] {
   return colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
 }
 
-export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string } = {}): Promise<void> {
+/** Pulls with progress on `out` (stderr for run/create, whose stdout is the container's). */
+export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string; out?: Writable } = {}): Promise<void> {
   const [image, tag] = splitTag(ref);
   const res = await client.imagePull(image, tag, { platform: opts.platform });
-  await displayProgress(res, opts.quiet ? nullWriter() : cli.stderr, { tty: Boolean(cli.stderr.isTTY) });
+  const out = opts.out ?? cli.stderr;
+  await displayProgress(res, opts.quiet ? nullWriter() : out, { tty: Boolean((out as { isTTY?: boolean }).isTTY) });
 }
 
 export interface CreateOptions {
@@ -131,7 +134,7 @@ export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOpti
   const wait = client.containerWait(o.id, o.autoRemove ? 'removed' : 'next-exit', waitAbort.signal);
   wait.result.catch(() => {});
   await Promise.race([wait.registered, delay(WAIT_REGISTER_MS)]).catch(() => {});
-  const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, o.id) : () => {};
+  const stopSignals = o.sigProxy ? proxySignals(client, o.id) : () => {};
   let stopResize = (): void => {};
   try {
     try {

@@ -1,11 +1,18 @@
-/** docker's `--filter key=value` flags into the API's filters map. */
-import { StatusError } from './errors.js';
+/** docker's `--filter key=value` flags: their definition, and the API's filters map from them. */
+import type { FlagDef } from './flags.js';
 
+export function filterFlag(short: string | undefined, usage = 'Filter output based on conditions provided'): FlagDef {
+  return {
+    name: 'filter', short, kind: 'stringArray', valueName: 'filter', usage,
+    validate: (v) => (v.includes('=') ? undefined : 'bad format of filter (expected name=value)'),
+  };
+}
+
+/** Values were checked by filterFlag's validator while parsing. */
 export function parseFilters(items: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const it of items) {
     const eq = it.indexOf('=');
-    if (eq < 0) throw new StatusError(125, `invalid argument "${it}" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nRun 'hako --help' for more information`);
     const key = it.slice(0, eq).trim().toLowerCase();
     (out[key] ??= []).push(it.slice(eq + 1).trim());
   }

@@ -19,6 +19,8 @@ export interface FlagDef {
   hidden?: boolean;
   /** Other long names that set the same value (`--net` for `--network`). */
   aliases?: string[];
+  /** Checks a value as it is parsed (pflag Value.Set); answers the reason it is invalid. */
+  validate?: (value: string) => string | undefined;
 }
 
 export type FlagValue = string | number | boolean | string[];
@@ -94,6 +96,8 @@ function defaultOf(def: FlagDef): FlagValue {
 function convert(def: FlagDef, raw: string): FlagValue {
   const invalid = (why: string): FlagError =>
     new FlagError(`invalid argument "${raw}" for "${flagTitle(def)}" flag: ${why}`);
+  const why = def.validate?.(raw);
+  if (why !== undefined) throw invalid(why);
   switch (def.kind) {
     case 'bool': {
       const t = ['1', 't', 'T', 'true', 'TRUE', 'True'];

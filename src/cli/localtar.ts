@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir, readdir, readlink, symlink, link, utimes, lchown, chmod, rm, stat } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { join, dirname, basename, normalize, sep, resolve } from 'node:path';
+import { join, dirname, normalize, sep, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -47,6 +47,19 @@ export async function unpackInto(archive: Readable, destDir: string, from: strin
   const extract = tar.extract();
   const dirTimes: Array<[string, Date]> = [];
   const done = pipeline(archive, extract as unknown as NodeJS.WritableStream);
+  // A failure below abandons the pipeline; its rejection is the same failure, not a second one.
+  done.catch(() => {});
+  try {
+    await unpackEntries(extract, root, from, to, dirTimes);
+  } catch (e) {
+    archive.destroy();
+    throw e;
+  }
+  await done;
+  for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => {});
+}
+
+async function unpackEntries(extract: tar.Extract, root: string, from: string, to: string, dirTimes: Array<[string, Date]>): Promise<void> {
   for await (const e of extract) {
     const h = e.header;
     let name = h.name.replace(/^\.?\//, '').replace(/\/$/, '');
@@ -93,8 +106,5 @@ export async function unpackInto(archive: Readable, destDir: string, from: strin
     if (process.getuid?.() === 0 && h.uid !== undefined && h.gid !== undefined) await lchown(target, h.uid, h.gid).catch(() => {});
     if (h.mtime && h.type !== 'symlink' && h.type !== 'directory') await utimes(target, h.mtime, h.mtime).catch(() => {});
   }
-  await done;
-  for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => {});
 }
 
-export { basename };

@@ -40,13 +40,15 @@ const TOP = e('top', 'top', 'Display the running processes of a container');
 const UNPAUSE = e('lifecycle', 'unpause', 'Unpause all processes within one or more containers');
 const WAIT = e('wait', 'wait', 'Block until one or more containers stop, then print their exit codes');
 const HISTORY = e('history', 'history', 'Show the history of an image');
+const PORT = e('port', 'port', 'List port mappings or a specific mapping for the container');
+const PULL = e('pull', 'pull', 'Download an image from a registry');
 
-export const COMMON: Record<string, Entry> = { run: RUN, exec: EXEC, ps: PS, images: IMAGES, version: VERSION, info: INFO };
+export const COMMON: Record<string, Entry> = { run: RUN, exec: EXEC, ps: PS, pull: PULL, images: IMAGES, version: VERSION, info: INFO };
 
 export const TOP_LEVEL: Record<string, Entry> = {
   ...COMMON,
   attach: ATTACH, commit: COMMIT, cp: CP, create: CREATE, diff: DIFF, export: EXPORT, history: HISTORY,
-  import: IMPORT, inspect: INSPECT, kill: KILL, load: LOAD, logs: LOGS, pause: PAUSE, rename: RENAME,
+  import: IMPORT, inspect: INSPECT, kill: KILL, load: LOAD, logs: LOGS, pause: PAUSE, port: PORT, rename: RENAME,
   restart: RESTART, rm: RM, rmi: RMI, save: SAVE, start: START, stop: STOP, tag: TAG, top: TOP,
   unpause: UNPAUSE, wait: WAIT,
 };
@@ -57,7 +59,7 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
     commands: {
       attach: ATTACH, commit: COMMIT, cp: CP, create: CREATE, diff: DIFF, exec: EXEC, export: EXPORT,
       inspect: e('inspect', 'containerInspect', 'Display detailed information on one or more containers'),
-      kill: KILL, logs: LOGS, ls: PS, list: PS, ps: PS, pause: PAUSE,
+      kill: KILL, logs: LOGS, ls: PS, list: PS, ps: PS, pause: PAUSE, port: PORT,
       prune: e('prune', 'containerPrune', 'Remove all stopped containers'),
       rename: RENAME, restart: RESTART, rm: RM, remove: RM, run: RUN, start: START, stop: STOP, top: TOP,
       unpause: UNPAUSE, wait: WAIT,
@@ -68,7 +70,7 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
     commands: {
       history: HISTORY, import: IMPORT,
       inspect: e('inspect', 'imageInspect', 'Display detailed information on one or more images'),
-      load: LOAD, ls: IMAGES, list: IMAGES,
+      load: LOAD, ls: IMAGES, list: IMAGES, pull: PULL,
       prune: e('prune', 'imagePrune', 'Remove unused images'),
       rm: RMI, remove: RMI, save: SAVE, tag: TAG,
     },

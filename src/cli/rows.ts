@@ -34,28 +34,54 @@ export function goTimeString(unixSeconds: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off} ${zone}`;
 }
 
-/** docker's DisplayablePorts: "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp", sorted. */
+function joinHostPort(ip: string, port: string | number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function formGroup(key: string, first: number, last: number): string {
+  const slash = key.lastIndexOf('/');
+  const ip = slash >= 0 ? key.slice(0, slash) : '';
+  const type = slash >= 0 ? key.slice(slash + 1) : key;
+  let group = first === last ? String(first) : `${first}-${last}`;
+  if (ip) group = `${joinHostPort(ip, group)}->${group}`;
+  return `${group}/${type}`;
+}
+
+/**
+ * docker's DisplayablePorts (cli/command/formatter/container.go): consecutive ports grouped into
+ * ranges ("80-82/tcp", "8.8.8.8:82->82/tcp"), then host mappings ("0.0.0.0:8080->80/tcp").
+ */
 export function displayPorts(ports: Port[] | null | undefined): string {
   if (!ports?.length) return '';
-  const seen = new Set<string>();
-  const out: string[] = [];
   const sorted = [...ports].sort((a, b) =>
-    (a.PrivatePort - b.PrivatePort) || a.Type.localeCompare(b.Type) || (a.IP ?? '').localeCompare(b.IP ?? ''));
+    (a.PrivatePort - b.PrivatePort) || ((a.IP ?? '') < (b.IP ?? '') ? -1 : (a.IP ?? '') > (b.IP ?? '') ? 1 : 0)
+    || ((a.PublicPort ?? 0) - (b.PublicPort ?? 0)) || (a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0));
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const hostMappings: string[] = [];
   for (const p of sorted) {
-    let s: string;
-    if (p.PublicPort) {
-      const ip = p.IP ?? '';
-      const host = ip.includes(':') ? `[${ip}]` : ip;
-      s = `${host}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`;
-    } else {
-      s = `${p.PrivatePort}/${p.Type}`;
+    const current = p.PrivatePort;
+    let key = p.Type;
+    if (p.IP) {
+      if ((p.PublicPort ?? 0) !== current) {
+        hostMappings.push(`${joinHostPort(p.IP, p.PublicPort ?? 0)}->${p.PrivatePort}/${p.Type}`);
+        continue;
+      }
+      key = `${p.IP}/${p.Type}`;
     }
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push(s);
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: current, last: current });
+    } else if (current === g.last + 1) {
+      g.last = current;
+    } else {
+      result.push(formGroup(key, g.first, g.last));
+      // Re-inserting keeps the key's first position, as docker's groupMapKeys does.
+      groups.set(key, { first: current, last: current });
     }
   }
-  return out.join(', ');
+  for (const [key, g] of groups) result.push(formGroup(key, g.first, g.last));
+  return [...result, ...hostMappings].join(', ');
 }
 
 export interface ContainerRow {

@@ -80,6 +80,18 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<num
     }
   }
 
+  const hostFlag = g.array('host');
+  const host = hostFlag[hostFlag.length - 1] || env['HAKO_HOST'] || env['DOCKER_HOST'] || '';
+  const cli = new Cli({
+    host: host || DEFAULT_HOST,
+    hostExplicit: host !== '',
+    commandPath: path,
+    stdin: opts.stdin,
+    stdout,
+    stderr,
+  });
+  // Connect while the command's module loads (its import is most of the CLI's start-up time).
+  if (!args.includes('--help') && !args.includes('-h')) cli.prefetch();
   const mod = (await import(`./commands/${entry.module}.js`)) as Record<string, Command>;
   const command = mod[entry.export];
   if (!command) throw new Error(`internal: ${entry.module}.${entry.export} is missing`);
@@ -91,28 +103,21 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<num
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     stderr.write(`${e.message}\n\nUsage:  ${usageLine(path, spec)}\n\nRun '${path} --help' for more information\n`);
+    cli.close();
     return 125;
   }
   if (cmdParsed.help) {
     stdout.write(commandHelp(path, spec, flagSet));
+    cli.close();
     return 0;
   }
   const argError = checkArgs(path, spec, cmdParsed.args.length);
   if (argError) {
     stderr.write(argError);
+    cli.close();
     return 1;
   }
 
-  const hostFlag = g.array('host');
-  const host = hostFlag[hostFlag.length - 1] || env['HAKO_HOST'] || env['DOCKER_HOST'] || '';
-  const cli = new Cli({
-    host: host || DEFAULT_HOST,
-    hostExplicit: host !== '',
-    commandPath: path,
-    stdin: opts.stdin,
-    stdout,
-    stderr,
-  });
   try {
     const code = await command.run(cli, new Flags(cmdParsed), cmdParsed.args);
     return code ?? 0;

@@ -65,6 +65,10 @@ export class Client {
       if (compareVersions(v, MIN_API_VERSION) < 0) v = MIN_API_VERSION;
       this.#version = v;
       return v;
+    }, (err: unknown) => {
+      // A daemon that was not up yet may be later (the CLI starts one); do not cache the failure.
+      this.#negotiation = undefined;
+      throw err;
     });
     return this.#negotiation;
   }
@@ -307,12 +311,12 @@ export class Client {
     });
   }
 
-  /** POST /images/create?fromSrc=-: the body is a rootfs tarball; answers a JSON progress stream. */
-  imageImport(tar: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string } = {}): Promise<IncomingMessage> {
+  /** POST /images/create?fromSrc=- (the body is a rootfs tarball) or fromSrc=URL; answers a JSON progress stream. */
+  imageImport(tar: Readable | null, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string; fromSrc?: string } = {}): Promise<IncomingMessage> {
     return this.request('/images/create', {
       method: 'POST',
-      query: { fromSrc: '-', repo: opts.repo, tag: opts.tag, message: opts.message, changes: opts.changes, platform: opts.platform },
-      body: tar,
+      query: { fromSrc: opts.fromSrc ?? '-', repo: opts.repo, tag: opts.tag, message: opts.message, changes: opts.changes, platform: opts.platform },
+      body: tar ?? undefined,
     });
   }
 

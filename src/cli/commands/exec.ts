@@ -1,9 +1,9 @@
 /** `hako exec`: run a command in a running container; exit with its status. */
-import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
-import { parseKeyValueFile } from '../containeropts.js';
+import { parseKeyValueFile, validateEnv } from '../containeropts.js';
 import { streamConnection } from '../attachio.js';
+import { readTextFile } from '../io.js';
 import { consoleSize, monitorSize } from '../tty.js';
 
 export const exec: Command = {
@@ -14,7 +14,7 @@ export const exec: Command = {
     flags: [
       { name: 'detach', short: 'd', kind: 'bool', usage: 'Detached mode: run command in the background' },
       { name: 'detach-keys', kind: 'string', usage: 'Override the key sequence for detaching a container' },
-      { name: 'env', short: 'e', kind: 'stringArray', valueName: 'list', usage: 'Set environment variables' },
+      { name: 'env', short: 'e', kind: 'stringArray', valueName: 'list', usage: 'Set environment variables', validate: validateEnv },
       { name: 'env-file', kind: 'stringArray', valueName: 'list', usage: 'Read in a file of environment variables' },
       { name: 'interactive', short: 'i', kind: 'bool', usage: 'Keep STDIN open even if not attached' },
       { name: 'privileged', kind: 'bool', usage: 'Give extended privileges to the command' },
@@ -34,7 +34,7 @@ export const exec: Command = {
     let env: string[];
     try {
       env = [
-        ...flags.array('env-file').flatMap((p) => parseKeyValueFile(readFileSync(p, 'utf8'), p, (k) => process.env[k])),
+        ...flags.array('env-file').flatMap((p) => parseKeyValueFile(readTextFile(p), (k) => process.env[k])),
         ...flags.array('env').map((e) => (e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`)),
       ];
     } catch (e) {

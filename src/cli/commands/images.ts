@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { imageRows, truncateId } from '../rows.js';
 import { renderList } from '../render.js';
-import { parseFilters, FORMAT_HELP } from '../filters.js';
+import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 
 export const IMAGES_HEADERS: Record<string, string> = {
   ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
@@ -17,7 +17,7 @@ export const images: Command = {
     flags: [
       { name: 'all', short: 'a', kind: 'bool', usage: 'Show all images (default hides intermediate images)' },
       { name: 'digests', kind: 'bool', usage: 'Show digests' },
-      { name: 'filter', short: 'f', kind: 'stringArray', valueName: 'filter', usage: 'Filter output based on conditions provided' },
+      filterFlag('f'),
       { name: 'format', kind: 'string', usage: FORMAT_HELP },
       { name: 'no-trunc', kind: 'bool', usage: "Don't truncate output" },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Only show image IDs' },

@@ -26,9 +26,11 @@ export const importCmd: Command = {
       if (bad) throw new StatusError(1, bad);
       [repo, tag] = splitRepoTag(ref);
     }
-    const tar = source === '-' ? cli.stdin : await openInput(source);
+    const isUrl = /^https?:\/\//.test(source);
+    const tar = isUrl ? null : source === '-' ? cli.stdin : await openInput(source);
     const client = await cli.client();
     const res = await client.imageImport(tar, {
+      fromSrc: isUrl ? source : '-',
       repo, tag: tag || undefined, message: flags.string('message') || undefined,
       changes: flags.array('change'), platform: flags.string('platform') || undefined,
     });

@@ -23,29 +23,22 @@ async function inspectAll(cli: Cli, flags: Flags, refs: string[], kinds: Kind[],
   const errors: string[] = [];
   for (const ref of refs) {
     let obj: unknown;
-    let lastError: unknown;
     for (const kind of kinds) {
       try {
         obj = await fetchOne(client, ref, kind, flags.bool('size'));
         break;
       } catch (e) {
         if ((e as { status?: number }).status !== 404) throw e;
-        lastError = e;
       }
     }
     if (obj === undefined) {
-      void lastError;
       errors.push(missing(ref));
       continue;
     }
     found.push(obj);
   }
   const format = flags.string('format');
-  try {
-    if (found.length || !format) cli.stdout.write(renderInspect(found, format));
-  } catch (e) {
-    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
-  }
+  if (found.length || !format) cli.stdout.write(renderInspect(found, format));
   if (errors.length) throw new StatusError(1, errors.join('\n'));
   return 0;
 }

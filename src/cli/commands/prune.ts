@@ -1,7 +1,7 @@
 /** `hako container prune`, `hako image prune`: confirm unless -f, then report what went. */
 import type { Command } from '../command.js';
 import type { Cli } from '../cli.js';
-import { parseFilters } from '../filters.js';
+import { parseFilters, filterFlag } from '../filters.js';
 import { humanSize } from '../format/index.js';
 
 /** docker's prompt.Confirm: reads one line; only "y"/"Y" confirms. A closed stdin is a no. */
@@ -35,7 +35,7 @@ export const containerPrune: Command = {
     use: '[OPTIONS]',
     short: 'Remove all stopped containers',
     flags: [
-      { name: 'filter', kind: 'stringArray', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+      filterFlag(undefined, 'Provide filter values (e.g. "until=<timestamp>")'),
       { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
     ],
     args: { max: 0 },
@@ -60,7 +60,7 @@ export const imagePrune: Command = {
     short: 'Remove unused images',
     flags: [
       { name: 'all', short: 'a', kind: 'bool', usage: 'Remove all unused images, not just dangling ones' },
-      { name: 'filter', kind: 'stringArray', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+      filterFlag(undefined, 'Provide filter values (e.g. "until=<timestamp>")'),
       { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
     ],
     args: { max: 0 },

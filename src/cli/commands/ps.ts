@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { containerRow, truncateId } from '../rows.js';
 import { renderList } from '../render.js';
-import { parseFilters, FORMAT_HELP } from '../filters.js';
+import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 
 export const PS_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 export const PS_HEADERS: Record<string, string> = {
@@ -18,7 +18,7 @@ export const ps: Command = {
     aliases: 'hako container ls, hako container list, hako container ps, hako ps',
     flags: [
       { name: 'all', short: 'a', kind: 'bool', usage: 'Show all containers (default shows just running)' },
-      { name: 'filter', short: 'f', kind: 'stringArray', valueName: 'filter', usage: 'Filter output based on conditions provided' },
+      filterFlag('f'),
       { name: 'format', kind: 'string', usage: FORMAT_HELP },
       { name: 'last', short: 'n', kind: 'int', default: -1, usage: 'Show n last created containers (includes all states)' },
       { name: 'latest', short: 'l', kind: 'bool', usage: 'Show the latest created container (includes all states)' },

@@ -1,5 +1,4 @@
 /** `hako run`: create, attach (unless -d), start, and exit with the container's status. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import type { Cli } from '../cli.js';
@@ -8,6 +7,7 @@ import { CONTAINER_FLAGS, RUN_ONLY_FLAGS, buildCreateBody, type ContainerCreateB
 import { StatusError, withHelp } from '../errors.js';
 import { attachWaitStart, createContainer, toStatusError } from '../containers.js';
 import { consoleSize, parseDetachKeys } from '../tty.js';
+import { readTextFile } from '../io.js';
 
 /** Flags + args to the create body; invalid input exits 125 with docker's "--help" hint. */
 export function bodyFromFlags(cli: Cli, flags: Flags, args: string[], detach: boolean): ContainerCreateBody {
@@ -21,7 +21,7 @@ export function bodyFromFlags(cli: Cli, flags: Flags, args: string[], detach: bo
       image: args[0] as string,
       args: args.slice(1),
       detach,
-      readFile: (p) => readFileSync(p, 'utf8'),
+      readFile: readTextFile,
       lookupEnv: (k) => process.env[k],
       resolvePath: (p) => resolve(p),
       consoleSize: flags.bool('tty') ? consoleSize(cli) : undefined,

@@ -29,7 +29,8 @@ export const start: Command = {
         stderr: true,
         detachKeys: flags.string('detach-keys') || undefined,
         autoRemove: c.HostConfig.AutoRemove === true,
-        sigProxy: true,
+        // docker start forwards signals only without a TTY (start.go).
+        sigProxy: !tty,
         onStartError: (e) => e as Error,
       });
     }

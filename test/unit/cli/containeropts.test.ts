@@ -153,5 +153,5 @@ test('sizes and restart policies parse as docker', () => {
 });
 
 test('env files reject names with spaces', () => {
-  assert.throws(() => parseKeyValueFile('BAD NAME=1\n', 'f'), /variable 'BAD NAME' contains whitespaces/);
+  assert.throws(() => parseKeyValueFile('BAD NAME=1\n'), /variable 'BAD NAME' contains whitespaces/);
 });

@@ -28,14 +28,14 @@ test('a ps row truncates the id and the quoted command', () => {
   assert.equal(r.Command, '"sh -c while true; d…"');
   assert.equal(r.RunningFor, '3 minutes ago');
   assert.equal(r.Names, 'web');
-  assert.equal(r.Ports, '0.0.0.0:8080->80/tcp, 443/tcp');
+  assert.equal(r.Ports, '443/tcp, 0.0.0.0:8080->80/tcp');
 });
 
 test('the default ps table aligns columns like docker', () => {
   const out = renderList([containerRow(container, { trunc: true, now: NOW })], { format: '', defaultTable: PS_TABLE, headers: PS_HEADERS });
   assert.equal(out,
     'CONTAINER ID   IMAGE     COMMAND                  CREATED         STATUS         PORTS                           NAMES\n' +
-    'a1b2c3d4e5f6   busybox   "sh -c while true; d…"   3 minutes ago   Up 3 minutes   0.0.0.0:8080->80/tcp, 443/tcp   web\n');
+    'a1b2c3d4e5f6   busybox   "sh -c while true; d…"   3 minutes ago   Up 3 minutes   443/tcp, 0.0.0.0:8080->80/tcp   web\n');
 });
 
 test('custom formats, table formats and json work on rows', () => {
@@ -69,11 +69,16 @@ test('an image with two tags gives two rows; an untagged one gives <none>', () =
   assert.deepEqual(none.map((r) => [r.Repository, r.Tag]), [['<none>', '<none>']]);
 });
 
-test('ports on IPv6 are bracketed and duplicates dropped', () => {
+test('ports group into ranges and list host mappings last, as docker does', () => {
+  assert.equal(displayPorts([
+    { PrivatePort: 82, Type: 'tcp' }, { PrivatePort: 80, Type: 'tcp' }, { PrivatePort: 81, Type: 'tcp' },
+  ]), '80-82/tcp');
+  assert.equal(displayPorts([{ IP: '8.8.8.8', PrivatePort: 82, PublicPort: 82, Type: 'tcp' }]), '8.8.8.8:82->82/tcp');
   assert.equal(displayPorts([
     { IP: '::', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
-    { IP: '::', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
-  ]), '[::]:8080->80/tcp');
+    { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
+    { PrivatePort: 443, Type: 'tcp' },
+  ]), '443/tcp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
 });
 
 test('ellipsis cuts long text with a trailing ellipsis', () => {

@@ -69,3 +69,15 @@ test('unknown commands are reported', async () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /unknown command: hako frobnicate/);
 });
+
+test('a malformed filter is a flag error with the usage line, exit 125', async () => {
+  const r = await hako('ps', '--filter', 'foo');
+  assert.equal(r.code, 125);
+  assert.equal(r.err, 'invalid argument "foo" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nUsage:  hako ps [OPTIONS]\n\nRun \'hako ps --help\' for more information\n');
+});
+
+test('an environment variable without a name is refused while parsing', async () => {
+  const r = await hako('run', '-e', '=x', 'busybox');
+  assert.equal(r.code, 125);
+  assert.match(r.err, /^invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x\n/);
+});
