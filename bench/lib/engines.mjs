@@ -283,6 +283,19 @@ class DockerEngine extends Engine {
 }
 
 class HakoEngine extends Engine {
+  /**
+   * Stops hakod, then force-deletes any container still in its runc root (by design they outlive
+   * hakod; after a failed benchmark some may be left). All of them are ours: the root is in our
+   * temp dir. Their conmons exit with them.
+   */
+  async stop() {
+    await super.stop();
+    const runcRoot = join(this.dir, 'exec', 'runc');
+    if (!existsSync(runcRoot)) return;
+    const ids = spawnSync('runc', ['--root', runcRoot, 'list', '-q']).stdout?.toString().split('\n').filter(Boolean) ?? [];
+    for (const id of ids) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
+  }
+
   /** hakod + one conmon per running container (conmon outlives hakod by design). */
   footprintPids() {
     const procs = listProcesses();

@@ -123,7 +123,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   return {
     engine,
     async close() {
-      engine.close();
+      await engine.close();
       meta.close();
     },
   };

@@ -13,6 +13,7 @@ import { ContainerStore, type MetadataDbLike } from './containers/store.js';
 import type { ContainerRecord } from './containers/record.js';
 import { Execs } from './exec/service.js';
 import { System, cgroupVersionOfHost } from './system.js';
+import { EventBus, type ContainerExtension } from './extensions.js';
 
 export type * from './contract.js';
 export type * from './ports.js';
@@ -20,6 +21,7 @@ export type { ContainerRecord } from './containers/record.js';
 export type { ImageRuntimeConfig } from './containers/create-config.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './system.js';
 export { parseSignal } from './signals.js';
+export { EventBus, type ContainerExtension, type EngineEvent } from './extensions.js';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -36,17 +38,21 @@ export interface EngineOptions {
   daemonId: string;
   debug: boolean;
   logger: { warn(msg: string): void; debug(msg: string): void };
-  onExit?: (rec: ContainerRecord) => void;
+  /** Networks, volumes, supervision, in the order they set up (teardown is reversed). */
+  extensions?: ContainerExtension[];
+  events?: EventBus;
 }
 
 export interface RunningEngine extends Engine {
   /** Which containers use an image (images/ refuses to delete those). */
   containersUsingImage(imageId: string): Array<{ id: string; running: boolean }>;
-  close(): void;
+  events: EventBus;
+  close(): Promise<void>;
 }
 
 /** Builds the engine and restores containers left by a previous hakod. */
 export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
+  const events = o.events ?? new EventBus();
   const containers = new Containers({
     store: new ContainerStore(o.meta),
     images: o.imagePort,
@@ -57,7 +63,8 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
     bundlesDir: join(o.execRoot, 'bundles'),
     initPath: o.initPath,
     cgroupVersion: cgroupVersionOfHost() === '2' ? 2 : 1,
-    onExit: o.onExit,
+    extensions: o.extensions ?? [],
+    events,
     logger: o.logger,
   });
   await containers.restore();
@@ -72,6 +79,7 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
     images: o.images,
     system,
     containersUsingImage: (id) => containers.usingImage(id),
+    events,
     close: () => containers.close(),
   };
 }

@@ -169,6 +169,7 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
+  let everReady = false; // a daemon that never started has no containers to clean up
 
   const logTail = (lines = 40): string => {
     try {
@@ -201,7 +202,10 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
       }
       try {
         const r = await apiRequest(socket, 'GET', '/_ping', undefined, 1000);
-        if (r.status === 200) return;
+        if (r.status === 200) {
+          everReady = true;
+          return;
+        }
       } catch { /* not listening yet */ }
       if (Date.now() > deadline) {
         await terminate('SIGKILL');
@@ -266,7 +270,7 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
       try {
         // A test that killed the daemon and failed before restarting it still leaves containers
         // under conmon: bring the daemon back so it can remove them.
-        if (!alive()) await launch().catch((e: Error) => process.stderr.write(`hakod.stop: restart for clean-up failed: ${e.message}\n`));
+        if (!alive() && everReady) await launch().catch((e: Error) => process.stderr.write(`hakod.stop: restart for clean-up failed: ${e.message}\n`));
         if (alive()) await removeAllContainers().catch((e: Error) => process.stderr.write(`hakod.stop: ${e.message}\n`));
       } finally {
         await terminate('SIGTERM');

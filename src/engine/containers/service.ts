@@ -11,6 +11,7 @@ import { parseSignal } from '../signals.js';
 import type { ImagePort, LogPort, RootfsPort } from '../ports.js';
 import { buildOciSpec, resolveUser, startFailureExitCode, type OciRuntime } from '../../runtime/index.js';
 import { runtimeSettingsOf } from './runtime-settings.js';
+import type { ContainerExtension, EventBus } from '../extensions.js';
 import { AttachSession, parseDetachKeys } from './attach-session.js';
 import { commandLine, mergeContainerConfig, normalizeHostConfig } from './create-config.js';
 import { hostnameFile, hostsFile, resolvConfFile } from './etc-files.js';
@@ -35,8 +36,9 @@ export interface ContainerServiceOptions {
   bundlesDir: string;
   /** tini (for --init), or null when not installed. */
   initPath: string | null;
-  /** Called with the id of every container whose process exits (supervision, events). */
-  onExit?: (rec: ContainerRecord) => void;
+  /** Networks, volumes, supervision: called at every point of a container's life. */
+  extensions: ContainerExtension[];
+  events: EventBus;
   logger: { warn(msg: string): void; debug(msg: string): void };
 }
 
@@ -84,9 +86,41 @@ export class Containers implements ContainerService {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#stopWatching?.();
     for (const live of this.#live.values()) live.stopRotation?.();
+    for (const ext of [...this.#o.extensions].reverse()) await ext.close?.();
+  }
+
+  /** Publishes a container event (exec, health and supervision use it for their actions). */
+  publish(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#event(rec, action, extra);
+  }
+
+  /** Docker's container event attributes: image, name and the container's labels. */
+  #event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    const labels = (rec.Config.Labels as Record<string, string> | null) ?? {};
+    this.#o.events.publish('container', action, rec.Id, { ...labels, image: String(rec.Config.Image), name: rec.Name, ...extra });
+  }
+
+  /** Runs one hook of every extension; teardown hooks run in reverse and never stop each other. */
+  async #hook<K extends 'create' | 'prepare' | 'started'>(hook: K, ...args: Parameters<NonNullable<ContainerExtension[K]>>): Promise<void> {
+    for (const ext of this.#o.extensions) {
+      const fn = ext[hook] as ((...a: unknown[]) => unknown) | undefined;
+      if (fn) await fn.apply(ext, args);
+    }
+  }
+
+  async #teardown<K extends 'stopped' | 'removed'>(hook: K, ...args: Parameters<NonNullable<ContainerExtension[K]>>): Promise<void> {
+    for (const ext of [...this.#o.extensions].reverse()) {
+      const fn = ext[hook] as ((...a: unknown[]) => unknown) | undefined;
+      if (!fn) continue;
+      try {
+        await fn.apply(ext, args);
+      } catch (err) {
+        this.#o.logger.warn(`${ext.name}: ${hook} of ${(args[0] as ContainerRecord).Id}: ${String(err)}`);
+      }
+    }
   }
 
   #liveOf(id: string): Live {
@@ -150,6 +184,7 @@ export class Containers implements ContainerService {
       HostsPath: join(dir, 'hosts'),
       Platform: image.os || 'linux',
     };
+    await this.#hook('create', rec);
     await mkdir(dir, { recursive: true, mode: 0o710 });
     try {
       await makeInitLayer(join(dir, 'init'));
@@ -159,6 +194,7 @@ export class Containers implements ContainerService {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+    this.#event(rec, 'create');
     return { Id: id, Warnings: warnings };
   }
 
@@ -177,7 +213,7 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     const chain = this.#o.rootfs.lowerDirs(rec.ChainId);
     const dir = this.#dir(rec);
-    return inspectView(rec, {
+    const view = inspectView(rec, {
       execIds: this.execIdsOf?.(rec.Id) ?? [],
       graphDriverData: {
         LowerDir: chain.join(':'),
@@ -187,6 +223,8 @@ export class Containers implements ContainerService {
       },
       ...(opts.size ? await this.#sizes(rec) : {}),
     });
+    for (const ext of this.#o.extensions) ext.inspect?.(rec, view);
+    return view;
   }
 
   /** Set by the exec service so inspect can list a container's exec ids. */
@@ -217,7 +255,9 @@ export class Containers implements ContainerService {
     const out: Json[] = [];
     for (const rec of recs) {
       const sizes = opts.size ? await this.#sizes(rec) : undefined;
-      out.push(summaryView(rec, String(rec.Config.Image), sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }));
+      const row = summaryView(rec, String(rec.Config.Image), sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs });
+      for (const ext of this.#o.extensions) ext.summary?.(rec, row);
+      out.push(row);
     }
     return out;
   }
@@ -240,9 +280,10 @@ export class Containers implements ContainerService {
     const live = this.#liveOf(rec.Id);
     const root = await this.#mount(rec);
     const bundleDir = join(this.#o.bundlesDir, rec.Id);
+    let prepared = false;
     try {
       const user = await resolveUser(root, String(rec.Config.User ?? ''), (rec.HostConfig.GroupAdd as string[] | null) ?? []);
-      const spec = buildOciSpec(runtimeSettingsOf({
+      const settings = runtimeSettingsOf({
         id: rec.Id,
         rootfs: root,
         config: rec.Config,
@@ -252,7 +293,10 @@ export class Containers implements ContainerService {
         etcFiles: { hosts: rec.HostsPath, hostname: rec.HostnamePath, resolvConf: rec.ResolvConfPath },
         initPath: rec.HostConfig.Init === true ? this.#o.initPath : null,
         cgroupVersion: this.#o.cgroupVersion,
-      }));
+      });
+      prepared = true;
+      await this.#hook('prepare', rec, settings);
+      const spec = buildOciSpec(settings);
       await mkdir(bundleDir, { recursive: true, mode: 0o700 });
       const { pid } = await runtime.create(rec.Id, {
         bundleDir,
@@ -276,12 +320,15 @@ export class Containers implements ContainerService {
       };
       this.#o.store.save(rec);
       this.#startRotation(rec);
+      this.#event(rec, 'start');
+      await this.#hook('started', rec);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       rec.State.Error = message;
       rec.State.ExitCode = exitCodeForStartError(message);
       this.#o.store.save(rec);
       await runtime.delete(rec.Id, { force: true }).catch(() => undefined);
+      if (prepared) await this.#teardown('stopped', rec);
       await rootfs.unmount(dir).catch(() => undefined);
       for (const session of live.pendingAttach) session.close();
       live.pendingAttach.clear();
@@ -320,6 +367,9 @@ export class Containers implements ContainerService {
       await this.#o.runtime.delete(id, { force: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`));
       await this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`));
       await rm(join(this.#o.bundlesDir, id), { recursive: true, force: true });
+      await this.#teardown('stopped', rec);
+      if (status.oomKilled) this.#event(rec, 'oom');
+      this.#event(rec, 'die', { exitCode: String(status.exitCode) });
       return true;
     });
     if (!handled) return;
@@ -327,7 +377,6 @@ export class Containers implements ContainerService {
     const waiter = live.nextExit;
     live.nextExit = new Deferred();
     waiter.resolve(exitCode);
-    this.#o.onExit?.(rec);
     if (rec.HostConfig.AutoRemove) {
       // Whoever is attached gets every byte before the container disappears.
       await Promise.all([...live.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : s.onClose(r)))));
@@ -341,6 +390,7 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     if (!rec.State.Running) throw new NotModified(`container ${rec.Id} is already stopped`);
     await this.#stopProcess(rec, opts);
+    this.#event(rec, 'stop');
   }
 
   async #stopProcess(rec: ContainerRecord, opts: { signal?: string; timeout?: number }): Promise<void> {
@@ -363,6 +413,7 @@ export class Containers implements ContainerService {
   async #signal(rec: ContainerRecord, signal: number): Promise<void> {
     try {
       await this.#o.runtime.kill(rec.Id, signal);
+      this.#event(rec, 'kill', { signal: String(signal) });
       // A frozen process cannot act on a signal; docker thaws it after a kill.
       if (rec.State.Paused && (signal === 9 || signal === 15)) await this.unpause(rec.Id).catch(() => undefined);
     } catch (err) {
@@ -377,8 +428,8 @@ export class Containers implements ContainerService {
     await this.#locks.run(rec.Id, async () => {
       if (rec.State.Running) return;
       await this.#startProcess(rec);
-      rec.RestartCount = 0;
     });
+    this.#event(rec, 'restart');
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
@@ -426,13 +477,14 @@ export class Containers implements ContainerService {
     await this.#locks.run(rec.Id, async () => {
       if (!this.#o.store.find(rec.Id)) return;
       if (rec.State.Running) throw new Conflict(`container ${rec.Id} was started again while being removed`);
-      await this.#removeNow(rec);
+      await this.#removeNow(rec, Boolean(opts.volumes));
     });
   }
 
-  async #removeNow(rec: ContainerRecord): Promise<void> {
+  async #removeNow(rec: ContainerRecord, volumes = false): Promise<void> {
     rec.State.Status = 'removing';
     this.#o.store.save(rec);
+    await this.#teardown('removed', rec, { volumes });
     const dir = this.#dir(rec);
     await this.#o.runtime.delete(rec.Id, { force: true }).catch(() => undefined);
     await this.#o.rootfs.unmount(dir);
@@ -442,6 +494,7 @@ export class Containers implements ContainerService {
     const live = this.#live.get(rec.Id);
     this.#live.delete(rec.Id);
     live?.stopRotation?.();
+    this.#event(rec, 'destroy');
     live?.removed.resolve();
   }
 
@@ -450,7 +503,9 @@ export class Containers implements ContainerService {
     if (!newName) throw new InvalidArgument('Neither old nor new names may be empty');
     const name = validateContainerName(newName);
     if (name === rec.Name) throw new InvalidArgument(`Renaming a container with the same name as its current name`);
+    const oldName = rec.Name;
     this.#o.store.rename(rec, name);
+    this.#event(rec, 'rename', { oldName: `/${oldName}` });
   }
 
   async pause(ref: string): Promise<void> {
@@ -462,6 +517,7 @@ export class Containers implements ContainerService {
       rec.State.Paused = true;
       rec.State.Status = 'paused';
       this.#o.store.save(rec);
+      this.#event(rec, 'pause');
     });
   }
 
@@ -473,6 +529,7 @@ export class Containers implements ContainerService {
       rec.State.Paused = false;
       rec.State.Status = 'running';
       this.#o.store.save(rec);
+      this.#event(rec, 'unpause');
     });
   }
 

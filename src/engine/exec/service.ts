@@ -76,6 +76,7 @@ export class Execs implements ExecService {
       process: null,
       canRemove: false,
     });
+    this.#containers.publish(ctr, `exec_create: ${(cmd as string[]).join(' ')}`, { execID: id });
     return { Id: id };
   }
 
@@ -104,11 +105,14 @@ export class Execs implements ExecService {
       throw err;
     }
     exec.process = proc;
+    const action = c.Cmd.join(' ');
+    this.#containers.publish(ctr, `exec_start: ${action}`, { execID: exec.id });
     // Registered before the session exists, so the exit code is recorded before output ends.
     void proc.exited.then((code) => {
       exec.running = false;
       exec.exitCode = code;
       exec.process = null;
+      this.#containers.publish(ctr, 'exec_die', { execID: exec.id, exitCode: String(code) });
     }, () => {
       exec.running = false;
       exec.exitCode = exec.exitCode ?? 126;

@@ -1,0 +1,97 @@
+/**
+ * How capabilities that ride on a container's life (networks, volumes, health checks, restart
+ * policies) plug into the container service without editing it: each is a ContainerExtension,
+ * called at the same points of every container's life, in registration order (teardown in
+ * reverse). daemon/wire.ts registers them.
+ */
+import type { RuntimeSettings } from '../runtime/index.js';
+import type { Json } from './contract.js';
+import type { ContainerRecord } from './containers/record.js';
+
+export interface ContainerExtension {
+  readonly name: string;
+  /**
+   * At create, after the record is built and before it is saved: validate the options this
+   * extension owns (InvalidArgument names the bad one) and fill in their defaults. Nothing may be
+   * allocated here that `removed` would not release: create fails as a whole.
+   */
+  create?(rec: ContainerRecord): Promise<void> | void;
+  /**
+   * Before the process is created: contribute to its runtime settings (a network namespace path,
+   * mounts, /etc/hosts content). A throw fails the start; `stopped` is then called to undo.
+   */
+  prepare?(rec: ContainerRecord, settings: RuntimeSettings): Promise<void> | void;
+  /** After the process runs. */
+  started?(rec: ContainerRecord): Promise<void> | void;
+  /** After the process exited (or a start failed after prepare): release per-run resources. */
+  stopped?(rec: ContainerRecord): Promise<void> | void;
+  /** The container is being removed; `volumes` is `rm -v`. */
+  removed?(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void> | void;
+  /** Adds what this extension owns to `inspect` (NetworkSettings, Mounts, State.Health ...). */
+  inspect?(rec: ContainerRecord, view: Json): void;
+  /** Adds to a `ps` row (Ports, Mounts, the "(healthy)" status suffix ...). */
+  summary?(rec: ContainerRecord, row: Json): void;
+  /** hakod is shutting down. */
+  close?(): Promise<void> | void;
+}
+
+/** Docker's event message (GET /events). */
+export interface EngineEvent {
+  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon';
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+}
+
+type Listener = (e: EngineEvent) => void;
+
+/**
+ * Every action the engine takes is published here. Subscribers (the /events API, supervision)
+ * get events in order; a bounded ring keeps recent ones for `--since`.
+ */
+export class EventBus {
+  #listeners = new Set<Listener>();
+  #ring: EngineEvent[] = [];
+  readonly #capacity: number;
+
+  constructor(capacity = 1024) {
+    this.#capacity = capacity;
+  }
+
+  publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
+    const nowNs = process.hrtime.bigint() - hrtimeAtEpoch + BigInt(epochAtStartMs) * 1_000_000n;
+    const event: EngineEvent = {
+      Type: type,
+      Action: action,
+      Actor: { ID: id, Attributes: attributes },
+      scope: 'local',
+      time: Number(nowNs / 1_000_000_000n),
+      timeNano: Number(nowNs),
+    };
+    this.#ring.push(event);
+    if (this.#ring.length > this.#capacity) this.#ring.shift();
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch {
+        // One broken subscriber must not stop the others or the engine.
+      }
+    }
+    return event;
+  }
+
+  /** Past events still in the ring, oldest first. */
+  recent(): EngineEvent[] {
+    return [...this.#ring];
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+const epochAtStartMs = Date.now();
+const hrtimeAtEpoch = process.hrtime.bigint();
