@@ -104,9 +104,10 @@ export async function pipeSession(socket: Duplex, session: StdioSession, logger:
     gone = true;
     session.close();
   });
-  if (session.tty) {
-    // On a TTY, a client that stops sending has detached (moby's container/stream/attach.go):
-    // there is no separate stdin EOF to pass on, so end the session instead of lingering.
+  if (session.tty && session.input !== null) {
+    // On a TTY with stdin attached, a client that stops sending has detached (moby's
+    // container/stream/attach.go): there is no separate stdin EOF to pass on. A client without
+    // stdin (`run -t` without -i) half-closes at once and still wants every byte of output.
     socket.once('end', () => {
       session.input?.end();
       session.close();
