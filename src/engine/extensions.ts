@@ -33,6 +33,41 @@ export interface ContainerExtension {
   summary?(rec: ContainerRecord, row: Json): void;
   /** hakod is shutting down. */
   close?(): Promise<void> | void;
+  /**
+   * Called once, when the container service is built (before restore): what this extension may
+   * do to containers on the engine's behalf (health-check actions, restart policies).
+   */
+  bind?(control: ContainerControl): void;
+  /**
+   * After restore, for every container hakod found: running ones were adopted, the others have
+   * their exit recorded. A restart policy brings back the ones that should come back.
+   */
+  restored?(rec: ContainerRecord): Promise<void> | void;
+  /** The POST /containers/{id}/update body keys this extension owns (RestartPolicy ...). */
+  readonly updateKeys?: readonly string[];
+  /** Validates and applies this extension's part of an update body (the record is saved after). */
+  update?(rec: ContainerRecord, body: Json): void;
+  /** `ps --filter` keys this extension answers for (health ...): false drops the container. */
+  matches?(rec: ContainerRecord, filters: Record<string, string[]>): boolean;
+}
+
+/**
+ * What an extension may do to containers for the engine, not for a user: a stop or kill through
+ * here does not count as the user's (a restart policy still applies), a start keeps RestartCount.
+ */
+export interface ContainerControl {
+  find(ref: string): ContainerRecord | undefined;
+  all(): ContainerRecord[];
+  /** Starts a stopped container (restart policy); ManuallyStopped and RestartCount are kept. */
+  startAsEngine(id: string): Promise<void>;
+  /** Stop signal, then SIGKILL after the timeout (default: the container's). byUser marks ManuallyStopped. */
+  stopAsEngine(id: string, opts?: { timeout?: number; byUser?: boolean }): Promise<void>;
+  killAsEngine(id: string, signal: string): Promise<void>;
+  save(rec: ContainerRecord): void;
+  publish(rec: ContainerRecord, action: string, extra?: Record<string, string>): void;
+  /** The running container's OCI bundle (its config.json holds the process spec for execs). */
+  bundleDir(rec: ContainerRecord): string;
+  rootfsDir(rec: ContainerRecord): string;
 }
 
 /** Docker's event message (GET /events). */

@@ -37,6 +37,12 @@ export class NotModified extends HakoError {
   readonly code = 'not_modified';
 }
 
+/** 401: a registry refused the credentials (login, pull, push). */
+export class Unauthorized extends HakoError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
 /** 403: forbidden by policy (e.g. writing to a read-only path in `cp`). */
 export class Forbidden extends HakoError {
   readonly status = 403;

@@ -4,7 +4,7 @@
  * the release of layers and blobs nobody else uses.
  */
 import { tmpdir } from 'node:os';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
 import { nextChainId } from '../storage/index.js';
 import { configProblem, layerCompression, MEDIA_TYPE, type ImageConfig } from './config.js';
@@ -116,6 +116,8 @@ export class ImageCore {
    */
   async addLayer(parentChainId: string | null, blob: Readable, opts: {
     mediaType: string; blobDigest?: string; diffId?: string; tarSize?: number; rb: Rollback; signal?: AbortSignal;
+    /** Called with the count of blob bytes read while the layer unpacks (pull's "Extracting"). */
+    onProgress?: (blobBytes: number) => void;
   }): Promise<{ layer: LayerRow; blob: LayerBlob }> {
     const { content, layers } = this.deps;
     const compressed = layerCompression(opts.mediaType) !== null;
@@ -139,15 +141,26 @@ export class ImageCore {
     if (opts.diffId !== undefined && diffId !== opts.diffId) {
       throw new InvalidArgument(`layer ${blobDigest}: content digest ${diffId} does not match the diff id ${opts.diffId} in the image config`);
     }
-    const tarSize = compressed ? opts.tarSize ?? 0 : blobSize;
     const chainId = nextChainId(parentChainId, diffId);
     let size = this.records.chainSize(chainId);
+    // A compressed blob's tar size is counted while it unpacks when the caller did not know it.
+    let counted: number | undefined;
     if (!(await layers.has(chainId))) {
-      const tar = await uncompressed(await content.createReadStream(blobDigest), `layer ${blobDigest}`);
+      let blobBytes = 0;
+      const file = await content.createReadStream(blobDigest);
+      const source = new Transform({
+        transform(chunk: Buffer, _enc, cb) { blobBytes += chunk.length; opts.onProgress?.(blobBytes); cb(null, chunk); },
+      });
+      file.on('error', (err) => source.destroy(err));
+      const unpacked = await uncompressed(file.pipe(source), `layer ${blobDigest}`);
+      const tar = new Transform({ transform(chunk: Buffer, _enc, cb) { counted = (counted ?? 0) + chunk.length; cb(null, chunk); } });
+      unpacked.on('error', (err) => tar.destroy(err));
+      unpacked.pipe(tar);
       const made = await layers.createLayer(parentChainId, tar, { expectedDiffId: diffId, ...(opts.signal ? { signal: opts.signal } : {}) });
       opts.rb.push(async () => { if (this.records.chainSize(chainId) === null) await layers.remove(chainId); });
       size = made.size;
     }
+    const tarSize = compressed ? opts.tarSize ?? counted ?? this.records.layerBlob(diffId)?.tarSize ?? 0 : blobSize;
     return {
       layer: { chainId, diffId, size: size ?? tarSize },
       blob: { diffId, blobDigest, mediaType: compressed ? opts.mediaType : MEDIA_TYPE.ociLayer, tarSize },

@@ -13,6 +13,7 @@ import { checkFilterKeys, danglingFilter, filterTime, globToRegExp, labelsMatch,
 import { loadArchive } from './load.js';
 import type { ImageRecord, LayerBlob, LayerRow } from './records.js';
 import { parseReference } from './reference.js';
+import { addPulledImage, addRepoDigest, discardBlobs, pushSource, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
 import { Rollback, uncompressed } from './streams.js';
@@ -48,6 +49,14 @@ export interface ImageServiceExtras {
   applyChanges(config: ContainerConfig, changes: readonly string[]): ContainerConfig;
   load(tar: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): Promise<string[]>;
   save(refs: string[], opts?: { signal?: AbortSignal }): Promise<Readable>;
+  /** Registers an image whose blobs a pull put into the content store (registry-io.ts). */
+  addPulled(img: PulledImage): Promise<{ Id: string }>;
+  /** The config and stored layer blobs a push sends. */
+  pushSource(id: string): Promise<PushSource>;
+  /** Names an image by repo digest: "localhost:5000/app@sha256:..". */
+  addRepoDigest(id: string, name: string): void;
+  /** Deletes those blobs no image uses (what a failed pull downloaded). */
+  discardBlobs(digests: readonly string[]): Promise<void>;
 }
 
 export type HakoImageService = Omit<ImageService, 'load' | 'save'> & ImageServiceExtras;
@@ -191,6 +200,11 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
       };
       return createImage({ parent, layer: opts.layerTar, config, target, signal: opts.signal });
     },
+
+    addPulled: (img) => addPulledImage(core, img),
+    pushSource: (id) => pushSource(core, id),
+    addRepoDigest: (id, name) => addRepoDigest(core, id, name),
+    discardBlobs: (digests) => discardBlobs(core, digests),
 
     load: (tar: Readable, opts: { quiet?: boolean; signal?: AbortSignal }) => loadArchive(core, tar, opts.signal ? { signal: opts.signal } : {}),
 

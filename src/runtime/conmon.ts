@@ -20,6 +20,7 @@ import { runExec } from './exec.js';
 import { runTtyExec } from './exec-tty.js';
 import { randomBytes } from 'node:crypto';
 import { lookPath } from './host.js';
+import { deleteStopped, startThroughFifo } from './runc-state.js';
 import { CannotStartError, Runc, runcError, runcErrorMessage, shortStartMessage, startFailureExitCode } from './runc.js';
 import type { OciProcess, OciResources } from './oci-types.js';
 import type {
@@ -153,6 +154,7 @@ export class ConmonRuncRuntime implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
+    if (await startThroughFifo(this.#runc.stateDir(id))) return;
     await this.#runc.must('start', id, ['start', id]);
   }
 
@@ -160,8 +162,17 @@ export class ConmonRuncRuntime implements OciRuntime {
     await this.#runc.must('kill', id, ['kill', ...(opts.all ? ['--all'] : []), id, String(signal)]);
   }
 
+  /** Whether runc or conmon still hold anything for this container. */
+  async holds(id: string): Promise<boolean> {
+    const present = async (p: string) => stat(p).then(() => true, () => false);
+    return (await present(this.#runc.stateDir(id))) || (await present(this.#ctrDir(id)));
+  }
+
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    const r = await this.#runc.run(['delete', ...(opts.force ? ['--force'] : []), id]);
+    const exited = (await this.exitCode(id)) !== null;
+    const r = exited && (await deleteStopped(this.#runc.stateDir(id), 0))
+      ? { code: 0, stderr: '' }
+      : await this.#runc.run(['delete', ...(opts.force ? ['--force'] : []), id]);
     if (r.code !== 0) {
       const msg = runcErrorMessage(r.stderr);
       // Already gone from runc: still drop our own bookkeeping.

@@ -2,6 +2,7 @@
  * Runs one `runc` command and turns its failure into a typed error. runc is asked for JSON logs
  * (`--log-format json`), so its error is a `{"level":"error","msg":...}` line on stderr.
  */
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Conflict, Internal, InvalidArgument, NotFound, type HakoError } from '../errdefs/index.js';
 
@@ -70,6 +71,11 @@ export class Runc {
   constructor(path: string, root: string) {
     this.#path = path;
     this.#root = root;
+  }
+
+  /** runc's state directory of a container (state.json, exec.fifo). */
+  stateDir(id: string): string {
+    return join(this.#root, id);
   }
 
   get path(): string {

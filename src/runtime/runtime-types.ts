@@ -77,6 +77,8 @@ export interface OciRuntime {
   start(id: string): Promise<void>;
   kill(id: string, signal: string | number, opts?: { all?: boolean }): Promise<void>;
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** Whether the runtime still keeps state for this container (so delete has work to do). */
+  holds(id: string): Promise<boolean>;
   state(id: string): Promise<RuntimeState | null>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

@@ -39,6 +39,11 @@ export interface ContainerRecord {
   HostsPath: string;
   /** Whether this start's process was created with a terminal/stdin (fixed at create by runc). */
   Platform: string;
+  /**
+   * The user stopped or killed it (docker's HasBeenManuallyStopped): no restart policy undoes
+   * that, also across hakod restarts; cleared by the next user start. Absent = false.
+   */
+  ManuallyStopped?: boolean;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -11,7 +11,7 @@ import { parseSignal } from '../signals.js';
 import type { ImagePort, LogPort, RootfsPort } from '../ports.js';
 import { buildOciSpec, resolveUser, startFailureExitCode, type OciRuntime } from '../../runtime/index.js';
 import { runtimeSettingsOf } from './runtime-settings.js';
-import type { ContainerExtension, EventBus } from '../extensions.js';
+import type { ContainerControl, ContainerExtension, EventBus } from '../extensions.js';
 import { AttachSession, parseDetachKeys } from './attach-session.js';
 import { commandLine, mergeContainerConfig, normalizeHostConfig } from './create-config.js';
 import { hostnameFile, hostsFile, resolvConfFile } from './etc-files.js';
@@ -63,6 +63,49 @@ export class Containers implements ContainerService {
 
   constructor(opts: ContainerServiceOptions) {
     this.#o = opts;
+    const control = this.#control();
+    for (const ext of opts.extensions) ext.bind?.(control);
+  }
+
+  /** What extensions may do on the engine's behalf (see ContainerControl). */
+  #control(): ContainerControl {
+    return {
+      find: (ref) => this.#o.store.find(ref),
+      all: () => this.#o.store.all(),
+      startAsEngine: async (id) => {
+        const rec = this.#o.store.get(id);
+        await this.#locks.run(rec.Id, async () => {
+          if (rec.State.Running || rec.State.Status === 'removing' || rec.State.Status === 'dead') return;
+          await this.#startProcess(rec);
+        });
+      },
+      stopAsEngine: async (id, opts = {}) => {
+        const rec = this.#o.store.get(id);
+        if (opts.byUser) this.#markManuallyStopped(rec);
+        if (!rec.State.Running) return;
+        await this.#stopProcess(rec, opts.timeout === undefined ? {} : { timeout: opts.timeout });
+        this.#event(rec, 'stop');
+      },
+      killAsEngine: async (id, signal) => {
+        const rec = this.#o.store.get(id);
+        if (rec.State.Running) await this.#signal(rec, parseSignal(signal));
+      },
+      save: (rec) => this.#o.store.save(rec),
+      publish: (rec, action, extra) => this.#event(rec, action, extra),
+      bundleDir: (rec) => this.bundleDir(rec),
+      rootfsDir: (rec) => this.rootfsDir(rec),
+    };
+  }
+
+  /** A user's stop or kill: no restart policy brings the container back (docker's HasBeenManuallyStopped). */
+  #markManuallyStopped(rec: ContainerRecord): void {
+    if (rec.ManuallyStopped && !rec.State.Restarting) return;
+    rec.ManuallyStopped = true;
+    if (rec.State.Restarting && !rec.State.Running) {
+      // A restart was pending: cancel it (supervision sees ManuallyStopped) and show it exited.
+      rec.State = { ...rec.State, Status: 'exited', Restarting: false };
+    }
+    this.#o.store.save(rec);
   }
 
   /** Adopts containers that kept running while hakod was away; records those that exited. */
@@ -83,6 +126,15 @@ export class Containers implements ContainerService {
         continue;
       }
       await this.#handleExit(rec.Id);
+    }
+    for (const rec of this.#o.store.all()) {
+      for (const ext of this.#o.extensions) {
+        try {
+          await ext.restored?.(rec);
+        } catch (err) {
+          this.#o.logger.warn(`${ext.name}: restore of ${rec.Id}: ${String(err)}`);
+        }
+      }
     }
   }
 
@@ -251,6 +303,7 @@ export class Containers implements ContainerService {
       find: (r) => this.#o.store.find(r),
     });
     if (!all) recs = recs.filter((r) => r.State.Running);
+    for (const ext of this.#o.extensions) if (ext.matches) recs = recs.filter((r) => ext.matches!(r, filters));
     if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
     const out: Json[] = [];
     for (const rec of recs) {
@@ -270,6 +323,9 @@ export class Containers implements ContainerService {
       if (rec.State.Status === 'removing' || rec.State.Status === 'dead') {
         throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
       }
+      // A user's start resets the restart policy's count and lifts a user's stop (docker's ResetRestartManager).
+      rec.ManuallyStopped = false;
+      rec.RestartCount = 0;
       await this.#startProcess(rec);
     });
   }
@@ -388,6 +444,9 @@ export class Containers implements ContainerService {
 
   async stop(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
     const rec = this.#o.store.get(ref);
+    const restarting = rec.State.Restarting && !rec.State.Running;
+    this.#markManuallyStopped(rec);
+    if (restarting) return;
     if (!rec.State.Running) throw new NotModified(`container ${rec.Id} is already stopped`);
     await this.#stopProcess(rec, opts);
     this.#event(rec, 'stop');
@@ -424,9 +483,13 @@ export class Containers implements ContainerService {
 
   async restart(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
     const rec = this.#o.store.get(ref);
+    // Stopped by the user for a moment: no restart policy may start it meanwhile.
+    this.#markManuallyStopped(rec);
     if (rec.State.Running) await this.#stopProcess(rec, opts);
     await this.#locks.run(rec.Id, async () => {
       if (rec.State.Running) return;
+      rec.ManuallyStopped = false;
+      rec.RestartCount = 0;
       await this.#startProcess(rec);
     });
     this.#event(rec, 'restart');
@@ -436,6 +499,8 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     const n = parseSignal(signal || 'SIGKILL');
     if (!rec.State.Running) throw new Conflict(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    // Killing it with SIGKILL or its stop signal is a user's stop (docker's ExitOnNext); other signals are messages.
+    if (n === 9 || n === parseSignal(String(rec.Config.StopSignal || 'SIGTERM'))) this.#markManuallyStopped(rec);
     await this.#signal(rec, n);
   }
 
@@ -486,7 +551,8 @@ export class Containers implements ContainerService {
     this.#o.store.save(rec);
     await this.#teardown('removed', rec, { volumes });
     const dir = this.#dir(rec);
-    await this.#o.runtime.delete(rec.Id, { force: true }).catch(() => undefined);
+    // After an exit was handled runc holds nothing: skip a runc spawn on the `rm` path.
+    if (await this.#o.runtime.holds(rec.Id)) await this.#o.runtime.delete(rec.Id, { force: true }).catch(() => undefined);
     await this.#o.rootfs.unmount(dir);
     await rm(join(this.#o.bundlesDir, rec.Id), { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
@@ -506,6 +572,28 @@ export class Containers implements ContainerService {
     const oldName = rec.Name;
     this.#o.store.rename(rec, name);
     this.#event(rec, 'rename', { oldName: `/${oldName}` });
+  }
+
+  /**
+   * POST /containers/{id}/update. Extensions apply the keys they own (supervision: RestartPolicy);
+   * a key nobody applies is refused before anything changes, so an update is all or nothing.
+   */
+  async update(ref: string, body: Json): Promise<{ Warnings: string[] }> {
+    const rec = this.#o.store.get(ref);
+    const owned = new Set(this.#o.extensions.flatMap((e) => e.updateKeys ?? []));
+    // --- resource limits (CpuShares, Memory, ...): issue #3 adds their keys and applier here ---
+    const unapplied = Object.entries(body).filter(([k, v]) => !owned.has(k) && isSetValue(v)).map(([k]) => k);
+    if (unapplied.length > 0) {
+      throw new NotImplemented(
+        `updating ${unapplied.join(', ')} of container "${rec.Name}" is not implemented yet; recreate the container with the new settings`,
+      );
+    }
+    await this.#locks.run(rec.Id, async () => {
+      for (const ext of this.#o.extensions) if (ext.update) ext.update(rec, body);
+      this.#o.store.save(rec);
+    });
+    this.#event(rec, 'update');
+    return { Warnings: [] };
   }
 
   async pause(ref: string): Promise<void> {
@@ -810,6 +898,14 @@ function parseUntil(v: string): number {
 function labelMatches(labels: Record<string, string>, filter: string): boolean {
   const eq = filter.indexOf('=');
   return eq < 0 ? filter in labels : labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+/** Whether an update body field asks for a change (docker's CLI sends every resource field, zeroed). */
+function isSetValue(v: unknown): boolean {
+  if (v === null || v === undefined || v === 0 || v === '' || v === false) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.values(v as Json).some(isSetValue);
+  return true;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,136 @@
+/**
+ * What registry/ needs from images/: registering an image whose blobs a pull has put into the
+ * content store, reading back what a push sends, naming an image by repo digest, and dropping the
+ * blobs of a pull that failed. The blobs are verified by the puller (digest and size) before they
+ * reach the content store; here each layer's diff id is verified as it unpacks, and the whole
+ * image is committed or rolled back as one.
+ */
+import { Readable } from 'node:stream';
+import { Internal, InvalidArgument, NotFound } from '../errdefs/index.js';
+import { configProblem, type ImageConfig } from './config.js';
+import { tagTarget, type ImageCore, type NamedRef, type NewImage } from './core.js';
+import { familiarName, parseReference } from './reference.js';
+import { Rollback } from './streams.js';
+
+export interface PulledLayer {
+  /** Digest of the blob as the registry serves it (compressed or not). */
+  digest: string;
+  mediaType: string;
+  /** Resolves once the verified blob is in the content store; a rejection aborts the image. */
+  ready: Promise<void>;
+  /** Progress of unpacking: blob bytes read so far. */
+  onExtract?: (blobBytes: number) => void;
+  /** Called when the layer is unpacked (or found already unpacked). */
+  onDone?: () => void;
+}
+
+export interface PulledImage {
+  configBytes: Buffer;
+  layers: PulledLayer[];
+  /** "localhost:5000/app:1.0" (any form parseReference takes), or null (pulled by digest). */
+  tag: string | null;
+  /** "localhost:5000/app@sha256:...": the digest of the manifest (or index) pulled. */
+  repoDigest: string | null;
+  signal?: AbortSignal;
+}
+
+export interface PushLayer {
+  diffId: string;
+  /** The stored blob: what is pushed, unchanged. */
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface PushSource {
+  id: string;
+  configBytes: Buffer;
+  layers: PushLayer[];
+  /** Every name the image has: repo tags and repo digests (familiar form). */
+  names: string[];
+}
+
+export async function addPulledImage(core: ImageCore, img: PulledImage): Promise<{ Id: string }> {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(img.configBytes.toString('utf8')) as ImageConfig;
+  } catch (err) {
+    throw new InvalidArgument(`image config is not valid JSON: ${(err as Error).message}`);
+  }
+  const problem = configProblem(config);
+  if (problem) throw new InvalidArgument(`image config ${problem}`);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== img.layers.length) {
+    throw new InvalidArgument(`image config lists ${diffIds.length} layers (rootfs.diff_ids) but the manifest has ${img.layers.length}`);
+  }
+  const tags: NamedRef[] = img.tag ? [tagTarget(img.tag)] : [];
+  const digests: NamedRef[] = img.repoDigest ? [digestName(img.repoDigest)] : [];
+  return core.exclusive(async () => {
+    const rb = new Rollback();
+    try {
+      const image: NewImage = { configBytes: img.configBytes, layers: [], blobs: [], parent: '', tags, digests };
+      let parent: string | null = null;
+      for (const [i, l] of img.layers.entries()) {
+        await l.ready;
+        // The blob is in the content store: addLayer reads it from there, the stream is unused.
+        const { layer, blob } = await core.addLayer(parent, Readable.from([]), {
+          mediaType: l.mediaType, blobDigest: l.digest, diffId: diffIds[i] as string, rb,
+          ...(img.signal ? { signal: img.signal } : {}),
+          ...(l.onExtract ? { onProgress: l.onExtract } : {}),
+        });
+        l.onDone?.();
+        image.layers.push(layer);
+        image.blobs.push(blob);
+        parent = layer.chainId;
+      }
+      const [res] = await core.addImages([image], rb);
+      rb.clear();
+      return { Id: (res as { id: string }).id };
+    } catch (err) {
+      await rb.run();
+      throw err;
+    }
+  });
+}
+
+export async function pushSource(core: ImageCore, id: string): Promise<PushSource> {
+  const rec = core.get(id);
+  const configBytes = await core.deps.content.read(rec.id);
+  const layers: PushLayer[] = [];
+  for (const l of rec.layers) {
+    const blob = core.records.layerBlob(l.diffId);
+    if (!blob) throw new Internal(`image ${rec.id}: layer ${l.diffId} has no stored blob to push`);
+    let size: number;
+    try {
+      size = (await core.deps.content.stat(blob.blobDigest)).size;
+    } catch (err) {
+      if (err instanceof NotFound) throw new Internal(`image ${rec.id}: the blob ${blob.blobDigest} of layer ${l.diffId} is missing from the content store`, { cause: err });
+      throw err;
+    }
+    layers.push({ diffId: l.diffId, digest: blob.blobDigest, mediaType: blob.mediaType, size });
+  }
+  return { id: rec.id, configBytes, layers, names: [...rec.repoTags, ...rec.repoDigests] };
+}
+
+export function addRepoDigest(core: ImageCore, id: string, name: string): void {
+  core.get(id);
+  const ref = digestName(name);
+  core.records.transaction(() => core.records.setRef(ref, id, core.deps.now().toISOString()));
+}
+
+/** Deletes those of `digests` that no image uses (and that exist). */
+export async function discardBlobs(core: ImageCore, digests: readonly string[]): Promise<void> {
+  await core.exclusive(async () => {
+    for (const d of digests) {
+      if (core.records.blobInUse(d)) continue;
+      await core.deps.content.delete(d).catch((err: unknown) => { if (!(err instanceof NotFound)) throw err; });
+    }
+  });
+}
+
+function digestName(name: string): NamedRef {
+  const ref = parseReference(name);
+  if (ref.digest === null) throw new InvalidArgument(`"${name}" is not a reference by digest`);
+  const repo = familiarName(ref);
+  return { name: `${repo}@${ref.digest}`, repo, kind: 'digest' };
+}
