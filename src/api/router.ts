@@ -17,7 +17,8 @@ export type RouteKey =
   | 'archiveStat' | 'archiveGet' | 'archivePut' | 'execCreate'
   | 'execStart' | 'execResize' | 'execInspect'
   | 'imageList' | 'imageCreate' | 'imageInspect' | 'imageHistory' | 'imageTag' | 'imageDelete'
-  | 'imageGetAll' | 'imageGet' | 'imageLoad' | 'imagePrune' | 'commit';
+  | 'imageGetAll' | 'imageGet' | 'imageLoad' | 'imagePrune' | 'commit'
+  | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats';
 
 export interface RouteMatch {
   key: RouteKey;
@@ -40,6 +41,9 @@ const EXACT = new Map<string, RouteKey>([
   ['POST /images/load', 'imageLoad'],
   ['POST /images/prune', 'imagePrune'],
   ['POST /commit', 'commit'],
+  ['GET /volumes', 'volumeList'],
+  ['POST /volumes/create', 'volumeCreate'],
+  ['POST /volumes/prune', 'volumePrune'],
 ]);
 
 /** `/containers/{id}/<action>`, keyed by "METHOD action". */
@@ -64,6 +68,7 @@ const CONTAINER_ACTIONS = new Map<string, RouteKey>([
   ['GET archive', 'archiveGet'],
   ['PUT archive', 'archivePut'],
   ['POST exec', 'execCreate'],
+  ['GET stats', 'containerStats'],
 ]);
 
 const EXEC_ACTIONS = new Map<string, RouteKey>([
@@ -88,6 +93,13 @@ export function matchRoute(method: string, path: string): RouteMatch | null {
   if (exact !== undefined) return { key: exact, param: '' };
   if (path.startsWith('/containers/')) return matchIdRoute(method, path.slice(12), CONTAINER_ACTIONS, 'containerDelete');
   if (path.startsWith('/exec/')) return matchIdRoute(method, path.slice(6), EXEC_ACTIONS, null);
+  if (path.startsWith('/volumes/')) {
+    const name = path.slice(9);
+    if (name !== '' && !name.includes('/')) {
+      if (method === 'GET') return { key: 'volumeInspect', param: decodeParam(name) };
+      if (method === 'DELETE') return { key: 'volumeDelete', param: decodeParam(name) };
+    }
+  }
   if (path.startsWith('/images/')) {
     const rest = path.slice(8);
     const slash = rest.lastIndexOf('/');

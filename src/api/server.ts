@@ -16,6 +16,7 @@ import { containerAttach, containerRoutes } from './routes/containers.js';
 import { execRoutes, execStart } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
 import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
 import { API_VERSION, checkVersion, matchRoute, splitVersion, type RouteKey } from './router.js';
 
 export interface ApiServerOptions {
@@ -26,7 +27,7 @@ export interface ApiServerOptions {
   serverVersion?: string;
 }
 
-const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...execRoutes };
+const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...execRoutes, ...volumeRoutes };
 const HIJACKERS: Readonly<Partial<Record<RouteKey, HijackHandler>>> = { containerAttach, execStart };
 
 const NOT_FOUND_BODY = '{"message":"page not found"}\n';

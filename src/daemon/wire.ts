@@ -11,7 +11,8 @@ import { ContentStore, LayerStore, openMetadataDb, changesOf, tarUpperAsLayer, t
 import { createImageService } from '../images/index.js';
 import { ConmonRuncRuntime, findInitBinary, lookPath } from '../runtime/index.js';
 import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
-import { createEngine, type Engine, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
+import { createEngine, EventBus, type Engine, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
+import { createVolumes } from '../volumes/index.js';
 import type { DaemonConfig } from './config.js';
 
 export interface BuiltEngine {
@@ -103,11 +104,16 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   };
 
   const daemonId = await daemonIdentity(join(dataRoot, 'engine-id'));
+  const events = new EventBus();
+  const volumes = createVolumes({ dataRoot, meta, events });
   const engine = await createEngine({
     dataRoot,
     execRoot,
     meta,
     images,
+    volumes: volumes.service,
+    events,
+    extensions: [volumes.extension],
     imagePort,
     rootfs,
     runtime,

@@ -124,10 +124,23 @@ export interface SystemService {
   df(): Promise<Json>;
 }
 
+/** Named and anonymous volumes (GET/POST/DELETE /volumes...), Docker's Volume shape. */
+export interface VolumeService {
+  list(opts: { filters?: Filters }): Promise<{ Volumes: Json[]; Warnings: string[] }>;
+  /** Body: {Name, Driver, DriverOpts, Labels}; returns the existing volume when the name is taken. */
+  create(body: Json): Promise<Json>;
+  inspect(name: string): Promise<Json>;
+  /** Conflict while a container refers to it; force ignores a missing volume. */
+  remove(name: string, opts?: { force?: boolean }): Promise<void>;
+  /** Anonymous unused volumes; with filter all=true every unused one. */
+  prune(filters: Filters): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+}
+
 /** Everything api/ needs; one instance, built by daemon/'s composition root. */
 export interface Engine {
   containers: ContainerService;
   exec: ExecService;
   images: ImageService;
   system: SystemService;
+  volumes: VolumeService;
 }

@@ -5,7 +5,7 @@
  * (api/) nor of how the ports are built (daemon/wire.ts).
  */
 import { join } from 'node:path';
-import type { Engine, ImageService } from './contract.js';
+import type { Engine, ImageService, VolumeService } from './contract.js';
 import type { ImagePort, LogPort, RootfsPort } from './ports.js';
 import type { OciRuntime } from '../runtime/index.js';
 import { Containers } from './containers/service.js';
@@ -28,6 +28,8 @@ export interface EngineOptions {
   execRoot: string;
   meta: MetadataDbLike;
   images: ImageService;
+  /** The volume service (volumes/); its container extension comes in `extensions`. */
+  volumes: VolumeService;
   imagePort: ImagePort;
   rootfs: RootfsPort;
   runtime: OciRuntime;
@@ -78,6 +80,7 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
     exec,
     images: o.images,
     system,
+    volumes: o.volumes,
     containersUsingImage: (id) => containers.usingImage(id),
     events,
     close: () => containers.close(),

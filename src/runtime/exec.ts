@@ -62,10 +62,11 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
   const base = join(o.workDir, tag);
   const processFile = `${base}.json`;
   const logFile = `${base}.log`;
+  const pidFile = `${base}.pid`;
   const proc: OciProcess = { ...o.process, terminal: false };
   await writeFile(processFile, JSON.stringify(proc));
 
-  const args = ['--log', logFile, 'exec', '--process', processFile];
+  const args = ['--log', logFile, 'exec', '--process', processFile, '--pid-file', pidFile];
   if (o.detach) args.push('--detach');
   const toClose: number[] = [];
 
@@ -101,6 +102,7 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
   for (const fd of toClose) closeSync(fd);
 
   let startError: string | null = null;
+  let done = false;
   const exited = new Promise<number>((resolve) => {
     child.on('error', (e) => {
       startError = `cannot run ${o.runc.path}: ${e.message}`;
@@ -115,7 +117,8 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
           exitCode = startFailureExitCode(msg) ?? exitCode;
         }
       }
-      await Promise.all([rm(processFile, { force: true }), rm(logFile, { force: true })]);
+      done = true;
+      await Promise.all([rm(processFile, { force: true }), rm(logFile, { force: true }), rm(pidFile, { force: true })]);
       resolve(exitCode);
     });
   });
@@ -130,6 +133,16 @@ export async function runExec(o: RunExecOptions): Promise<ExecHandle> {
     },
     resize() {
       // no terminal, nothing to resize
+    },
+    async kill(signal) {
+      // runc writes the process's host pid once it runs; SIGKILL to runc itself would orphan it.
+      const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (done || !(pid > 0)) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // it exited meanwhile
+      }
     },
   };
 }

@@ -70,6 +70,11 @@ export interface ExecHandle {
   exited: Promise<number>;
   /** runc's message when the process could not be started (then exited is 126, 127 or 255). */
   readonly startError: string | null;
+  /**
+   * Signals the exec'd process itself (not runc, which would orphan it): health-check timeouts.
+   * Absent where the runtime cannot; a no-op once the process has exited.
+   */
+  kill?(signal: NodeJS.Signals | number): Promise<void>;
 }
 
 export interface OciRuntime {

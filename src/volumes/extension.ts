@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { chown, chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { ContainerExtension, EventBus } from '../engine/extensions.js';
+import type { ContainerControl, ContainerExtension, EventBus } from '../engine/extensions.js';
 import type { ContainerRecord } from '../engine/containers/record.js';
 import type { MountSetting, RuntimeSettings } from '../runtime/index.js';
 import { secureJoin } from '../runtime/index.js';
@@ -25,15 +25,23 @@ export class VolumeExtension implements ContainerExtension {
   readonly #store: VolumeStore;
   readonly #volumes: Volumes;
   readonly #events: EventBus | undefined;
-  /** Resolves a container name or id prefix to its full id (set by the composition root). */
-  resolveContainer: (ref: string) => Promise<string> = async (ref) => {
-    throw new NotFound(`No such container: ${ref}`);
-  };
+  #control: ContainerControl | null = null;
 
   constructor(store: VolumeStore, volumes: Volumes, events?: EventBus) {
     this.#store = store;
     this.#volumes = volumes;
     this.#events = events;
+  }
+
+  bind(control: ContainerControl): void {
+    this.#control = control;
+  }
+
+  /** A --volumes-from container's full id. */
+  #resolve(ref: string): string {
+    const rec = this.#control?.find(ref);
+    if (!rec) throw new NotFound(`No such container: ${ref}`);
+    return rec.Id;
   }
 
   /** The container's mount points (as planned at create). */
@@ -46,7 +54,7 @@ export class VolumeExtension implements ContainerExtension {
     const from: Array<{ mode: '' | 'ro' | 'rw'; mounts: MountPoint[] }> = [];
     for (const spec of (hc.VolumesFrom as string[] | null) ?? []) {
       const { container, mode } = parseVolumesFrom(spec);
-      const id = await this.resolveContainer(container);
+      const id = this.#resolve(container);
       from.push({ mode, mounts: this.mountsOf(id) });
     }
     const mounts = planMounts({

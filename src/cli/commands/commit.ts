@@ -1,7 +1,6 @@
 /** `hako commit CONTAINER [REPOSITORY[:TAG]]`: prints the new image id. */
 import type { Command } from '../command.js';
-import { splitRepoTag, validateReference } from '../refs.js';
-import { StatusError } from '../errors.js';
+import { optionalRepoTag } from '../refs.js';
 
 export const commit: Command = {
   spec: {
@@ -18,16 +17,10 @@ export const commit: Command = {
   },
   async run(cli, flags, args) {
     const [container, ref] = args as [string, string | undefined];
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (ref) {
-      const bad = validateReference(ref);
-      if (bad) throw new StatusError(1, bad);
-      [repo, tag] = splitRepoTag(ref);
-    }
+    const { repo, tag } = optionalRepoTag(ref);
     const client = await cli.client();
     const res = await client.commit({
-      container, repo, tag: tag || undefined, comment: flags.string('message') || undefined,
+      container, repo, tag, comment: flags.string('message') || undefined,
       author: flags.string('author') || undefined, changes: flags.array('change'), pause: flags.bool('pause'),
     });
     cli.out(res.Id);

@@ -1,8 +1,7 @@
 /** `hako import`: a rootfs tarball (file or `-` for stdin) becomes a one-layer image. */
 import type { Command } from '../command.js';
 import { displayProgress } from '../progress.js';
-import { splitRepoTag, validateReference } from '../refs.js';
-import { StatusError } from '../errors.js';
+import { optionalRepoTag } from '../refs.js';
 import { openInput } from '../io.js';
 
 export const importCmd: Command = {
@@ -19,19 +18,13 @@ export const importCmd: Command = {
   },
   async run(cli, flags, args) {
     const [source, ref] = args as [string, string | undefined];
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (ref) {
-      const bad = validateReference(ref);
-      if (bad) throw new StatusError(1, bad);
-      [repo, tag] = splitRepoTag(ref);
-    }
+    const { repo, tag } = optionalRepoTag(ref);
     const isUrl = /^https?:\/\//.test(source);
     const tar = isUrl ? null : source === '-' ? cli.stdin : await openInput(source);
     const client = await cli.client();
     const res = await client.imageImport(tar, {
       fromSrc: isUrl ? source : '-',
-      repo, tag: tag || undefined, message: flags.string('message') || undefined,
+      repo, tag, message: flags.string('message') || undefined,
       changes: flags.array('change'), platform: flags.string('platform') || undefined,
     });
     await displayProgress(res, cli.stdout);

@@ -1,4 +1,3 @@
-import { isAbsolute } from 'node:path';
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
 import { withInit, hostNofileLimit } from '../../runtime/index.js';
@@ -29,9 +28,8 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     { type: 'bind', source: i.etcFiles.resolvConf, target: '/etc/resolv.conf' },
     { type: 'bind', source: i.etcFiles.hostname, target: '/etc/hostname' },
     { type: 'bind', source: i.etcFiles.hosts, target: '/etc/hosts' },
-    ...bindMounts((hc.Binds as string[] | null) ?? []),
+    // -v, --mount, --volumes-from and image VOLUMEs are added by the volumes extension (src/volumes/).
     ...tmpfsMounts((hc.Tmpfs as Record<string, string> | null) ?? {}),
-    ...apiMounts((hc.Mounts as Json[] | null) ?? []),
   ];
   let args = i.argv;
   if (hc.Init === true && i.initPath) {
@@ -130,45 +128,9 @@ function splitOnce(s: string, sep: RegExp): [string, string?] {
   return m ? [s.slice(0, m.index), s.slice(m.index + 1)] : [s];
 }
 
-/** `-v /host:/ctr[:ro|rw]`; a name instead of a host path is a named volume (a later issue). */
-function bindMounts(binds: string[]): MountSetting[] {
-  return binds.map((b) => {
-    const parts = b.split(':');
-    const [source = '', target = '', mode = ''] = parts;
-    if (parts.length < 2 || parts.length > 3 || target === '') throw new InvalidArgument(`invalid volume specification: '${b}'`);
-    if (!isAbsolute(source)) throw new NotImplemented(`named volumes are not supported yet: '${b}'`);
-    if (!isAbsolute(target)) throw new InvalidArgument(`invalid volume specification: '${b}': mount path must be absolute`);
-    const modes = mode === '' ? [] : mode.split(',');
-    for (const m of modes) {
-      if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(m)) {
-        throw new InvalidArgument(`invalid mode: ${m}`);
-      }
-    }
-    return { type: 'bind' as const, source, target, readonly: modes.includes('ro'), options: modes.filter((m) => /private|shared|slave/.test(m)) };
-  });
-}
-
 function tmpfsMounts(tmpfs: Record<string, string>): MountSetting[] {
   return Object.entries(tmpfs).map(([target, opts]) => {
     const options = opts ? opts.split(',') : [];
     return { type: 'tmpfs' as const, target, readonly: options.includes('ro'), options: options.filter((o) => o !== 'ro' && o !== 'rw') };
-  });
-}
-
-function apiMounts(mounts: Json[]): MountSetting[] {
-  return mounts.map((m) => {
-    const target = String(m.Target ?? '');
-    if (m.Type === 'bind') {
-      const propagation = (m.BindOptions as Json | undefined)?.Propagation;
-      return { type: 'bind' as const, source: String(m.Source ?? ''), target, readonly: Boolean(m.ReadOnly), options: propagation ? [String(propagation)] : [] };
-    }
-    if (m.Type === 'tmpfs') {
-      const o = (m.TmpfsOptions as Json | undefined) ?? {};
-      const options: string[] = [];
-      if (o.SizeBytes) options.push(`size=${Number(o.SizeBytes)}`);
-      if (o.Mode) options.push(`mode=${Number(o.Mode).toString(8)}`);
-      return { type: 'tmpfs' as const, target, readonly: Boolean(m.ReadOnly), options };
-    }
-    throw new NotImplemented(`mount type "${String(m.Type)}" is not supported yet`);
   });
 }
