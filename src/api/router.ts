@@ -9,7 +9,7 @@ export const API_VERSION = '1.47';
 export const MIN_API_VERSION = '1.24';
 
 export type RouteKey =
-  | 'ping' | 'pingHead' | 'version' | 'info' | 'systemDf'
+  | 'ping' | 'pingHead' | 'version' | 'info' | 'systemDf' | 'events'
   | 'containerList' | 'containerCreate' | 'containerPrune' | 'containerInspect' | 'containerTop'
   | 'containerLogs' | 'containerChanges' | 'containerExport' | 'containerResize' | 'containerStart'
   | 'containerStop' | 'containerRestart' | 'containerKill' | 'containerUpdate' | 'containerRename'
@@ -18,7 +18,9 @@ export type RouteKey =
   | 'execStart' | 'execResize' | 'execInspect'
   | 'imageList' | 'imageCreate' | 'imageInspect' | 'imageHistory' | 'imageTag' | 'imageDelete'
   | 'imageGetAll' | 'imageGet' | 'imageLoad' | 'imagePrune' | 'commit'
-  | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats';
+  | 'imagePush' | 'imageSearch' | 'auth'
+  | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats'
+  | 'networkList' | 'networkCreate' | 'networkPrune' | 'networkInspect' | 'networkDelete' | 'networkConnect' | 'networkDisconnect';
 
 export interface RouteMatch {
   key: RouteKey;
@@ -32,6 +34,9 @@ const EXACT = new Map<string, RouteKey>([
   ['GET /version', 'version'],
   ['GET /info', 'info'],
   ['GET /system/df', 'systemDf'],
+  ['GET /events', 'events'],
+  ['POST /auth', 'auth'],
+  ['GET /images/search', 'imageSearch'],
   ['GET /containers/json', 'containerList'],
   ['POST /containers/create', 'containerCreate'],
   ['POST /containers/prune', 'containerPrune'],
@@ -44,6 +49,9 @@ const EXACT = new Map<string, RouteKey>([
   ['GET /volumes', 'volumeList'],
   ['POST /volumes/create', 'volumeCreate'],
   ['POST /volumes/prune', 'volumePrune'],
+  ['GET /networks', 'networkList'],
+  ['POST /networks/create', 'networkCreate'],
+  ['POST /networks/prune', 'networkPrune'],
 ]);
 
 /** `/containers/{id}/<action>`, keyed by "METHOD action". */
@@ -82,6 +90,7 @@ const IMAGE_ACTIONS = new Map<string, RouteKey>([
   ['GET history', 'imageHistory'],
   ['POST tag', 'imageTag'],
   ['GET get', 'imageGet'],
+  ['POST push', 'imagePush'],
 ]);
 
 /** Routes whose response is a hijacked raw stream (attach, exec start). */
@@ -93,6 +102,19 @@ export function matchRoute(method: string, path: string): RouteMatch | null {
   if (exact !== undefined) return { key: exact, param: '' };
   if (path.startsWith('/containers/')) return matchIdRoute(method, path.slice(12), CONTAINER_ACTIONS, 'containerDelete');
   if (path.startsWith('/exec/')) return matchIdRoute(method, path.slice(6), EXEC_ACTIONS, null);
+  if (path.startsWith('/networks/')) {
+    const rest = path.slice(10);
+    const slash = rest.indexOf('/');
+    if (slash < 0 && rest !== '') {
+      if (method === 'GET') return { key: 'networkInspect', param: decodeParam(rest) };
+      if (method === 'DELETE') return { key: 'networkDelete', param: decodeParam(rest) };
+    } else if (slash > 0 && method === 'POST') {
+      const action = rest.slice(slash + 1);
+      if (action === 'connect') return { key: 'networkConnect', param: decodeParam(rest.slice(0, slash)) };
+      if (action === 'disconnect') return { key: 'networkDisconnect', param: decodeParam(rest.slice(0, slash)) };
+    }
+    return null;
+  }
   if (path.startsWith('/volumes/')) {
     const name = path.slice(9);
     if (name !== '' && !name.includes('/')) {

@@ -15,8 +15,12 @@ import { EMPTY_QUERY } from './query.js';
 import { containerAttach, containerRoutes } from './routes/containers.js';
 import { execRoutes, execStart } from './routes/exec.js';
 import { imageRoutes } from './routes/images.js';
+import { registryRoutes } from './routes/registry.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { statsRoutes } from './routes/stats.js';
+import { eventRoutes } from './routes/events.js';
+import { networkRoutes } from './routes/networks.js';
 import { API_VERSION, checkVersion, matchRoute, splitVersion, type RouteKey } from './router.js';
 
 export interface ApiServerOptions {
@@ -27,7 +31,7 @@ export interface ApiServerOptions {
   serverVersion?: string;
 }
 
-const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...execRoutes, ...volumeRoutes };
+const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...registryRoutes, ...execRoutes, ...volumeRoutes, ...statsRoutes, ...eventRoutes, ...networkRoutes };
 const HIJACKERS: Readonly<Partial<Record<RouteKey, HijackHandler>>> = { containerAttach, execStart };
 
 const NOT_FOUND_BODY = '{"message":"page not found"}\n';

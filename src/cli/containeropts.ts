@@ -58,6 +58,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   list('group-add', 'Add additional groups to join'),
   str('health-cmd', 'Command to run to check health'),
   dur('health-interval', 'Time between running the check'),
+  str('health-on-failure', 'Action to take once the container turns unhealthy (none|kill|restart|stop)'),
   int('health-retries', 'Consecutive failures needed to report unhealthy'),
   dur('health-start-interval', 'Time between running the check during the start period'),
   dur('health-start-period', 'Start period for the container to initialize before starting health-retries countdown'),
@@ -223,17 +224,23 @@ export function parsePorts(publish: string[], expose: string[] = []): PortSpec {
   return { exposed, bindings };
 }
 
+/** docker's opts.ParseRestartPolicy plus the daemon's ValidateRestartPolicy, with their messages. */
 export function parseRestartPolicy(s: string): { Name: string; MaximumRetryCount: number } {
   if (s === '') return { Name: 'no', MaximumRetryCount: 0 };
-  const [name = '', count] = s.split(':');
+  const colon = s.indexOf(':');
+  const name = colon < 0 ? s : s.slice(0, colon);
+  const count = colon < 0 ? '' : s.slice(colon + 1);
+  if (colon === 0) throw new Error('invalid restart policy format: no policy provided before colon');
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new Error('invalid restart policy format: maximum retry count must be an integer');
+  const max = count === '' ? 0 : Number(count);
   if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) {
     throw new Error(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }
-  if (count !== undefined) {
-    if (name !== 'on-failure') throw new Error(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-    if (!/^\d+$/.test(count)) throw new Error(`invalid restart policy: invalid count '${count}'`);
+  if (name !== 'on-failure' && max !== 0) {
+    throw new Error(`invalid restart policy: maximum retry count can only be used with 'on-failure'${max < 0 ? ' and cannot be negative' : ''}`);
   }
-  return { Name: name, MaximumRetryCount: count ? Number(count) : 0 };
+  if (max < 0) throw new Error('invalid restart policy: maximum retry count cannot be negative');
+  return { Name: name, MaximumRetryCount: max };
 }
 
 function kvMap(items: string[]): Record<string, string> {
@@ -393,6 +400,15 @@ export function buildCreateBody(input: BuildInput): ContainerCreateBody {
   let healthcheck: Json | undefined;
   const hasHealth = ['health-cmd', 'health-interval', 'health-timeout', 'health-start-period', 'health-retries', 'health-start-interval']
     .some((n) => f.has(n) && f.string(n) !== '' && f.number(n) !== 0);
+  // Podman's --health-on-failure; carried as a label, which the engine reads (docker's API has no field).
+  const onFailure = f.string('health-on-failure');
+  if (onFailure !== '') {
+    if (!['none', 'kill', 'restart', 'stop'].includes(onFailure)) {
+      throw new Error(`invalid argument "${onFailure}" for "--health-on-failure" flag: use one of none, kill, restart, stop`);
+    }
+    if (f.bool('no-healthcheck') && onFailure !== 'none') throw new Error('--health-on-failure conflicts with --no-healthcheck');
+    labels.push(`io.hako.health.on-failure=${onFailure}`);
+  }
   if (f.bool('no-healthcheck')) {
     if (hasHealth) throw new Error('--no-healthcheck conflicts with --health-* options');
     healthcheck = { Test: ['NONE'] };
@@ -438,7 +454,7 @@ export function buildCreateBody(input: BuildInput): ContainerCreateBody {
     endpoints[n] = {};
   }
 
-  const securityOpt = f.array('security-opt');
+  const securityOpt = parseSecurityOpts(f.array('security-opt'), input.readFile);
   const maskedPaths = securityOpt.includes('systempaths=unconfined') ? [] : undefined;
 
   const config: Json = {
@@ -537,6 +553,33 @@ export function buildCreateBody(input: BuildInput): ContainerCreateBody {
   };
 
   return { ...stripUndefined(config), HostConfig: stripUndefined(hostConfig), NetworkingConfig: { EndpointsConfig: endpoints } };
+}
+
+/**
+ * docker's parseSecurityOpts: `seccomp=PROFILE.json` is read here and sent as `seccomp=<compact
+ * JSON>` (the daemon never reads client files); `unconfined` and the other options pass as given.
+ */
+export function parseSecurityOpts(opts: string[], readFile: (path: string) => string): string[] {
+  return opts.map((opt) => {
+    if (opt === 'no-new-privileges') return opt;
+    let i = opt.indexOf('=');
+    if (i < 0) i = opt.indexOf(':');
+    if (i < 0) throw new Error(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    const key = opt.slice(0, i);
+    const value = opt.slice(i + 1);
+    if (key !== 'seccomp' || value === 'unconfined') return opt;
+    let text: string;
+    try {
+      text = readFile(value);
+    } catch (err) {
+      throw new Error(`opening seccomp profile (${value}) failed: ${(err as Error).message}`);
+    }
+    try {
+      return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+    } catch (err) {
+      throw new Error(`compacting json for seccomp profile (${value}) failed: ${(err as Error).message}`);
+    }
+  });
 }
 
 function stripUndefined(o: Json): Json {

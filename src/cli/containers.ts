@@ -3,6 +3,7 @@
  * start errors to exit codes, the attach-wait-start sequence of `run` and `start -a`, signal
  * proxying, and "do this to each named container" loops with docker's error reporting.
  */
+import { registryAuthHeader } from './credentials.js';
 import type { Writable } from 'node:stream';
 import type { Client, ContainerCreateResponse } from '../client/index.js';
 import type { Cli } from './cli.js';
@@ -49,7 +50,7 @@ function splitTag(ref: string): [string, string | undefined] {
 /** Pulls with progress on `out` (stderr for run/create, whose stdout is the container's). */
 export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string; out?: Writable } = {}): Promise<void> {
   const [image, tag] = splitTag(ref);
-  const res = await client.imagePull(image, tag, { platform: opts.platform });
+  const res = await client.imagePull(image, tag, { platform: opts.platform, registryAuth: registryAuthHeader(image) });
   const out = opts.out ?? cli.stderr;
   await displayProgress(res, opts.quiet ? nullWriter() : out, { tty: Boolean((out as { isTTY?: boolean }).isTTY) });
 }

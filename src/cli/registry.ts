@@ -42,6 +42,13 @@ const WAIT = e('wait', 'wait', 'Block until one or more containers stop, then pr
 const HISTORY = e('history', 'history', 'Show the history of an image');
 const PORT = e('port', 'port', 'List port mappings or a specific mapping for the container');
 const PULL = e('pull', 'pull', 'Download an image from a registry');
+const PUSH = e('push', 'push', 'Upload an image to a registry');
+const LOGIN = e('login', 'login', 'Log in to a registry');
+const LOGOUT = e('login', 'logout', 'Log out from a registry');
+const SEARCH = e('search', 'search', 'Search registries for images');
+const EVENTS = e('events', 'events', 'Get real time events from the server');
+const UPDATE = e('update', 'update', 'Update configuration of one or more containers');
+const STATS = e('stats', 'stats', 'Display a live stream of container(s) resource usage statistics');
 
 export const COMMON: Record<string, Entry> = { run: RUN, exec: EXEC, ps: PS, pull: PULL, images: IMAGES, version: VERSION, info: INFO };
 
@@ -50,7 +57,8 @@ export const TOP_LEVEL: Record<string, Entry> = {
   attach: ATTACH, commit: COMMIT, cp: CP, create: CREATE, diff: DIFF, export: EXPORT, history: HISTORY,
   import: IMPORT, inspect: INSPECT, kill: KILL, load: LOAD, logs: LOGS, pause: PAUSE, port: PORT, rename: RENAME,
   restart: RESTART, rm: RM, rmi: RMI, save: SAVE, start: START, stop: STOP, tag: TAG, top: TOP,
-  unpause: UNPAUSE, wait: WAIT,
+  unpause: UNPAUSE, wait: WAIT, events: EVENTS, update: UPDATE, stats: STATS,
+  push: PUSH, login: LOGIN, logout: LOGOUT, search: SEARCH,
 };
 
 export const GROUPS: Record<string, { short: string; commands: Record<string, Entry> }> = {
@@ -62,7 +70,7 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
       kill: KILL, logs: LOGS, ls: PS, list: PS, ps: PS, pause: PAUSE, port: PORT,
       prune: e('prune', 'containerPrune', 'Remove all stopped containers'),
       rename: RENAME, restart: RESTART, rm: RM, remove: RM, run: RUN, start: START, stop: STOP, top: TOP,
-      unpause: UNPAUSE, wait: WAIT,
+      unpause: UNPAUSE, wait: WAIT, update: UPDATE, stats: STATS,
     },
   },
   image: {
@@ -70,13 +78,43 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
     commands: {
       history: HISTORY, import: IMPORT,
       inspect: e('inspect', 'imageInspect', 'Display detailed information on one or more images'),
-      load: LOAD, ls: IMAGES, list: IMAGES, pull: PULL,
+      load: LOAD, ls: IMAGES, list: IMAGES, pull: PULL, push: PUSH,
       prune: e('prune', 'imagePrune', 'Remove unused images'),
       rm: RMI, remove: RMI, save: SAVE, tag: TAG,
     },
   },
+  volume: {
+    short: 'Manage volumes',
+    commands: {
+      create: e('volume', 'volumeCreate', 'Create a volume'),
+      inspect: e('volume', 'volumeInspect', 'Display detailed information on one or more volumes'),
+      ls: e('volume', 'volumeLs', 'List volumes'),
+      list: e('volume', 'volumeLs', 'List volumes'),
+      prune: e('volume', 'volumePrune', 'Remove unused local volumes'),
+      rm: e('volume', 'volumeRm', 'Remove one or more volumes'),
+      remove: e('volume', 'volumeRm', 'Remove one or more volumes'),
+    },
+  },
+  network: {
+    short: 'Manage networks',
+    commands: {
+      connect: e('network', 'networkConnect', 'Connect a container to a network'),
+      create: e('network', 'networkCreate', 'Create a network'),
+      disconnect: e('network', 'networkDisconnect', 'Disconnect a container from a network'),
+      inspect: e('network', 'networkInspect', 'Display detailed information on one or more networks'),
+      ls: e('network', 'networkLs', 'List networks'),
+      list: e('network', 'networkLs', 'List networks'),
+      prune: e('network', 'networkPrune', 'Remove all unused networks'),
+      rm: e('network', 'networkRm', 'Remove one or more networks'),
+      remove: e('network', 'networkRm', 'Remove one or more networks'),
+    },
+  },
+  registry: {
+    short: 'Run a registry',
+    commands: { serve: e('registry-serve', 'registryServe', 'Serve a registry (distribution spec) from a directory') },
+  },
   system: {
     short: 'Manage hako',
-    commands: { info: INFO, df: e('df', 'df', 'Show hako disk usage') },
+    commands: { info: INFO, df: e('df', 'df', 'Show hako disk usage'), events: EVENTS },
   },
 };

@@ -321,8 +321,28 @@ export class Client {
   }
 
   /** POST /images/create?fromImage=: pull; answers a JSON progress stream. */
-  imagePull(image: string, tag?: string, opts: { platform?: string; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
-    return this.request('/images/create', { method: 'POST', query: { fromImage: image, tag, platform: opts.platform }, signal: opts.signal });
+  imagePull(image: string, tag?: string, opts: { platform?: string; signal?: AbortSignal; registryAuth?: string } = {}): Promise<IncomingMessage> {
+    return this.request('/images/create', {
+      method: 'POST', query: { fromImage: image, tag, platform: opts.platform }, signal: opts.signal,
+      ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}),
+    });
+  }
+
+  /** POST /images/{name}/push; `registryAuth` is the X-Registry-Auth value (base64url JSON). Answers a JSON progress stream. */
+  imagePush(name: string, opts: { tag?: string; registryAuth?: string; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    return this.request(`/images/${enc(name)}/push`, {
+      method: 'POST', query: { tag: opts.tag }, signal: opts.signal,
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' },
+    });
+  }
+
+  /** POST /auth: the daemon checks the credentials against the registry. */
+  registryLogin(auth: { username?: string; password?: string; serveraddress?: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.#json('/auth', { method: 'POST', body: auth });
+  }
+
+  imageSearch(term: string, opts: { limit?: number; registryAuth?: string } = {}): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>> {
+    return this.#json('/images/search', { query: { term, limit: opts.limit }, ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}) });
   }
 
   imageLoad(tar: Readable, opts: { quiet?: boolean } = {}): Promise<IncomingMessage> {
@@ -335,6 +355,69 @@ export class Client {
 
   imagePrune(filters?: Filters): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null; SpaceReclaimed: number }> {
     return this.#json('/images/prune', { method: 'POST', query: { filters: filtersQuery(filters) } });
+  }
+
+  // --- volumes, stats, resource updates (issue #3) ----------------------------------------------
+
+  volumeList(filters?: Filters): Promise<{ Volumes: Json[] | null; Warnings: string[] | null }> {
+    return this.#json('/volumes', { query: { filters: filtersQuery(filters) } });
+  }
+
+  volumeCreate(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<Json> {
+    return this.#json('/volumes/create', { method: 'POST', body });
+  }
+
+  volumeInspect(name: string): Promise<Json> {
+    return this.#json(`/volumes/${enc(name)}`);
+  }
+
+  volumeRemove(name: string, opts: { force?: boolean } = {}): Promise<number> {
+    return this.#send(`/volumes/${enc(name)}`, { method: 'DELETE', query: { force: opts.force || undefined } });
+  }
+
+  volumePrune(filters?: Filters): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.#json('/volumes/prune', { method: 'POST', query: { filters: filtersQuery(filters) } });
+  }
+
+  // --- networks (issue #5) -----------------------------------------------------------------------
+
+  networkList(filters?: Filters): Promise<Json[]> {
+    return this.#json('/networks', { query: { filters: filtersQuery(filters) } });
+  }
+
+  networkCreate(body: Json): Promise<{ Id: string; Warning?: string }> {
+    return this.#json('/networks/create', { method: 'POST', body });
+  }
+
+  networkInspect(ref: string, opts: { verbose?: boolean } = {}): Promise<Json> {
+    return this.#json(`/networks/${enc(ref)}`, { query: { verbose: opts.verbose || undefined } });
+  }
+
+  networkRemove(ref: string): Promise<number> {
+    return this.#send(`/networks/${enc(ref)}`, { method: 'DELETE' });
+  }
+
+  networkConnect(ref: string, body: { Container: string; EndpointConfig?: Json }): Promise<number> {
+    return this.#send(`/networks/${enc(ref)}/connect`, { method: 'POST', body });
+  }
+
+  networkDisconnect(ref: string, body: { Container: string; Force?: boolean }): Promise<number> {
+    return this.#send(`/networks/${enc(ref)}/disconnect`, { method: 'POST', body });
+  }
+
+  networkPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.#json('/networks/prune', { method: 'POST', query: { filters: filtersQuery(filters) } });
+  }
+
+  /** GET /containers/{id}/stats: a stream of JSON objects (one per second), or one with stream=false. */
+  containerStats(id: string, opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal }): Promise<IncomingMessage> {
+    return this.request(`/containers/${enc(id)}/stats`, {
+      query: { stream: opts.stream, 'one-shot': opts.oneShot || undefined }, signal: opts.signal,
+    });
+  }
+
+  containerUpdate(id: string, body: Json): Promise<{ Warnings: string[] | null }> {
+    return this.#json(`/containers/${enc(id)}/update`, { method: 'POST', body });
   }
 }
 

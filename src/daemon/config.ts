@@ -28,6 +28,13 @@ export interface DaemonConfig {
   runtimes: Record<string, RuntimeConfig>;
   /** The config file, if one was read. */
   configFile: string | null;
+  /**
+   * Leave containers running when hakod stops (dockerd's live-restore; flag --live-restore,
+   * daemon.json "live-restore"). Off: hakod stops them gracefully on shutdown.
+   */
+  liveRestore: boolean;
+  /** Seconds a shutdown waits at least for containers to stop (dockerd's shutdown-timeout; default 15; -1 forever). */
+  shutdownTimeout: number;
   /** daemon.json keys hakod does not interpret yet, kept as written for the subsystems that will. */
   extra: Record<string, unknown>;
 }
@@ -52,9 +59,11 @@ export interface DaemonFlags {
   runtime?: string;
   logLevel?: LogLevel;
   pidfile?: string;
+  liveRestore?: boolean;
+  shutdownTimeout?: string;
 }
 
-type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile';
+type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile' | 'shutdownTimeout';
 
 const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['-H', 'hosts'], ['--host', 'hosts'],
@@ -64,6 +73,7 @@ const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['--runtime', 'runtime'], ['--default-runtime', 'runtime'],
   ['-l', 'logLevel'], ['--log-level', 'logLevel'],
   ['-p', 'pidfile'], ['--pidfile', 'pidfile'],
+  ['--shutdown-timeout', 'shutdownTimeout'],
 ]);
 
 export const USAGE = `Usage:  hakod [OPTIONS]
@@ -77,11 +87,16 @@ Options:
       --exec-root string        Root directory for execution state files (default "${DEFAULTS.execRoot}")
   -h, --help                    Print usage
   -H, --host list               Daemon socket(s) to listen on (default "${DEFAULTS.host}")
+      --live-restore            Leave containers running when hakod stops (default: stop them gracefully)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/hakod.pid")
       --runtime string          OCI runtime for containers (default "${DEFAULTS.runtime}")
+      --shutdown-timeout int    Seconds to wait at least for containers to stop on shutdown (default 15)
   -v, --version                 Print version information and quit
 `;
+
+/** daemon.json keys kept in `extra` that a subsystem reads (validated where it is wired). */
+const EXTRA_KEYS_READ: ReadonlySet<string> = new Set(['insecure-registries', 'registry-mirrors']);
 
 /** Parses hakod's command line; unknown flags and missing values are InvalidArgument. */
 export function parseFlags(argv: readonly string[]): DaemonFlags {
@@ -93,6 +108,12 @@ export function parseFlags(argv: readonly string[]): DaemonFlags {
     if (name === '-h' || name === '--help') { flags.help = true; continue; }
     if (name === '-v' || name === '--version') { flags.version = true; continue; }
     if (name === '-D' || name === '--debug') { flags.logLevel = 'debug'; continue; }
+    if (name === '--live-restore') {
+      const v = eq > 0 ? arg.slice(eq + 1) : 'true';
+      if (v !== 'true' && v !== 'false') throw new InvalidArgument(`invalid value "${v}" for flag --live-restore: use true or false`);
+      flags.liveRestore = v === 'true';
+      continue;
+    }
     const key = VALUE_FLAGS.get(name);
     if (key === undefined) {
       throw new InvalidArgument(arg.startsWith('-') ? `unknown flag: ${name}\nSee 'hakod --help'.` : `hakod takes no arguments, got "${arg}"\nSee 'hakod --help'.`);
@@ -133,7 +154,9 @@ export function parseHost(raw: string): HostAddress {
 }
 
 /** The daemon.json keys hakod interprets, by their flag field. */
-const FILE_KEYS: Record<string, ValueFlag | 'debug' | 'runtimes'> = {
+const FILE_KEYS: Record<string, ValueFlag | 'debug' | 'runtimes' | 'liveRestore'> = {
+  'live-restore': 'liveRestore',
+  'shutdown-timeout': 'shutdownTimeout',
   hosts: 'hosts',
   'data-root': 'dataRoot',
   'exec-root': 'execRoot',
@@ -160,13 +183,13 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
   const where = (key: string) => `"${key}" in ${fileName ?? 'config file'}`;
   const extra: Record<string, unknown> = {};
   const conflicts: string[] = [];
-  const fromFile: Partial<Record<ValueFlag | 'debug' | 'runtimes', unknown>> = {};
+  const fromFile: Partial<Record<ValueFlag | 'debug' | 'runtimes' | 'liveRestore', unknown>> = {};
 
   for (const [key, value] of Object.entries(file)) {
     const field = FILE_KEYS[key];
     if (field === undefined) {
       extra[key] = value;
-      warnings.push(`configuration key ${where(key)} is not used by this version of hakod; it is kept as written`);
+      if (!EXTRA_KEYS_READ.has(key)) warnings.push(`configuration key ${where(key)} is not used by this version of hakod; it is kept as written`);
       continue;
     }
     fromFile[field] = value;
@@ -200,8 +223,19 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
     else throw new InvalidArgument(`default runtime "${defaultRuntime}" is not a runtime name or path; declare it under "runtimes"`);
   }
 
+  if (fromFile.liveRestore !== undefined && typeof fromFile.liveRestore !== 'boolean') throw new InvalidArgument(`${where('live-restore')} must be true or false`);
+  const liveRestore = flags.liveRestore ?? (fromFile.liveRestore as boolean | undefined) ?? false;
+  const rawTimeout = flags.shutdownTimeout ?? fromFile.shutdownTimeout;
+  const shutdownTimeout = rawTimeout === undefined ? 15 : Number(rawTimeout);
+  if (!Number.isInteger(shutdownTimeout) || shutdownTimeout < -1) {
+    throw new InvalidArgument(`invalid shutdown-timeout ${JSON.stringify(rawTimeout)}: use a whole number of seconds, or -1 to wait forever`);
+  }
+
   return {
-    config: { hosts, dataRoot, execRoot, pidfile, logLevel: logLevel ?? DEFAULTS.logLevel, runtime: defaultRuntime, runtimes, configFile: fileText === null ? null : fileName, extra },
+    config: {
+      hosts, dataRoot, execRoot, pidfile, logLevel: logLevel ?? DEFAULTS.logLevel, runtime: defaultRuntime, runtimes,
+      configFile: fileText === null ? null : fileName, extra, liveRestore, shutdownTimeout,
+    },
     warnings,
   };
 }

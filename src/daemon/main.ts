@@ -1,7 +1,8 @@
 /**
  * hakod: reads flags and the config file, builds the engine (./wire.js, the composition root),
- * serves the Docker Engine API on every -H socket, and on SIGTERM/SIGINT stops serving WITHOUT
- * stopping containers: they live on under conmon and are restored by the next start.
+ * serves the Docker Engine API on every -H socket, and on SIGTERM/SIGINT stops serving and stops
+ * the running containers gracefully (their stop signal, then SIGKILL after their timeout) —
+ * unless live-restore is set: then they live on under conmon and are restored by the next start.
  * The API server and the engine load in parallel with the socket preparation, to answer soon.
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { DEFAULTS, parseFlags, parseHost, resolveConfig, USAGE, type DaemonConfi
 import { createLogger, type DaemonLogger } from './logger.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 
+/** How long closing the API and the engine may take besides stopping containers. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 function packageVersion(): string {
@@ -48,6 +50,7 @@ async function loadConfig(argv: string[]): Promise<{ config: DaemonConfig; warni
 
 async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
+  let graceMs = (): number => SHUTDOWN_GRACE_MS;
   const cleanup = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: Error) => logger.warn(`cleanup: ${err.message}`));
   };
@@ -69,6 +72,10 @@ async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
     }));
     const built = await wire.buildEngine(config, logger);
     cleanups.push(() => built.close());
+    graceMs = () => {
+      const g = built.shutdownGraceMs();
+      return g < 0 ? -1 : Math.max(g, SHUTDOWN_GRACE_MS);
+    };
 
     const server = createApiServer(built.engine, { logger, serverVersion: packageVersion() });
     const connections = new Set<Socket>();
@@ -103,11 +110,14 @@ async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.info(`${signal} received: closing the API; containers keep running`);
-    setTimeout(() => {
-      logger.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000}s: exiting anyway`);
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    logger.info(`${signal} received: closing the API; ${config.liveRestore ? 'containers keep running (live-restore)' : 'stopping containers'}`);
+    const grace = graceMs();
+    if (grace >= 0) {
+      setTimeout(() => {
+        logger.error(`shutdown took longer than ${grace / 1000}s: exiting anyway`);
+        process.exit(1);
+      }, grace).unref();
+    }
     void cleanup().then(() => {
       logger.info('hakod stopped');
       process.exit(0);

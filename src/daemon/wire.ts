@@ -9,15 +9,24 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ContentStore, LayerStore, openMetadataDb, changesOf, tarUpperAsLayer, tarDirectory, applyLayerTar } from '../storage/index.js';
 import { createImageService } from '../images/index.js';
-import { ConmonRuncRuntime, findInitBinary, lookPath } from '../runtime/index.js';
+import { ConmonRuncRuntime, detectCgroupVersion, findInitBinary, lookPath } from '../runtime/index.js';
 import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
-import { createEngine, EventBus, type Engine, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
+import { createEngine, EventBus, RunOptionsExtension, Supervisor, type Engine, type RegistryClientService, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
 import { createVolumes } from '../volumes/index.js';
+import { NetworkManager, networkConfigOf } from '../network/index.js';
+import { RegistryService } from '../registry/index.js';
+import { InvalidArgument } from '../errdefs/index.js';
 import type { DaemonConfig } from './config.js';
 
 export interface BuiltEngine {
   engine: Engine;
+  /**
+   * Stops health checks and restart policies, then — unless live-restore is set — stops every
+   * running container gracefully, and closes the engine.
+   */
   close(): Promise<void>;
+  /** How long close() may take (docker's ShutdownTimeout: the longest stop timeout + 5 s); -1: no bound. */
+  shutdownGraceMs(): number;
 }
 
 interface Logger {
@@ -51,6 +60,21 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     containersUsingImage: (id: string) => usingImage(id),
     tmpDir,
   });
+
+  const registryService = new RegistryService({
+    content,
+    images,
+    tmpDir,
+    insecureRegistries: stringListOption(config.extra?.['insecure-registries'], 'insecure-registries'),
+    mirrors: stringListOption(config.extra?.['registry-mirrors'], 'registry-mirrors'),
+    logger: log,
+  });
+  const registry: RegistryClientService = {
+    pull: (ref, o) => registryService.pull({ ref, platform: o.platform, auth: o.auth, progress: o.progress, signal: o.signal }),
+    push: (ref, o) => registryService.push({ ref, tag: o.tag, auth: o.auth, progress: o.progress, signal: o.signal }),
+    login: (auth) => registryService.login(auth),
+    search: async (term, o) => (await registryService.search(term, { ...(o.limit ? { limit: o.limit } : {}), auth: o.auth ?? null })) as unknown as Json[],
+  };
 
   const runtimeName = config.runtime;
   const runtimePath = lookPath(config.runtimes?.[runtimeName]?.path ?? runtimeName) ?? runtimeName;
@@ -106,14 +130,19 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   const daemonId = await daemonIdentity(join(dataRoot, 'engine-id'));
   const events = new EventBus();
   const volumes = createVolumes({ dataRoot, meta, events });
+  const supervisor = new Supervisor({ runtime, logger: log });
+  const network = new NetworkManager({ db: meta, execRoot, ...networkConfigOf(config.extra, dataRoot), logger: log });
+  await network.restore();
   const engine = await createEngine({
+    network,
+    registry,
     dataRoot,
     execRoot,
     meta,
     images,
     volumes: volumes.service,
     events,
-    extensions: [volumes.extension],
+    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), supervisor],
     imagePort,
     rootfs,
     runtime,
@@ -126,13 +155,31 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     logger: log,
   });
   usingImage = (id) => engine.containersUsingImage(id);
+  const liveRestore = config.liveRestore === true;
   return {
     engine,
     async close() {
+      await supervisor.shutdown({ stopContainers: !liveRestore });
       await engine.close();
       meta.close();
     },
+    shutdownGraceMs() {
+      const base = (config.shutdownTimeout ?? 15) * 1000;
+      return liveRestore ? base : supervisor.shutdownGraceMs(base);
+    },
   };
+}
+
+/** daemon.json "insecure-registries" / "registry-mirrors": a list of strings. */
+function stringListOption(value: unknown, key: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new InvalidArgument(`daemon config "${key}" must be a list of strings, e.g. ["myregistry:5000"]`);
+  }
+  if (key === 'registry-mirrors') {
+    for (const m of value) if (!/^https?:\/\/[^/]+/.test(m)) throw new InvalidArgument(`daemon config "registry-mirrors": "${m}" is not a URL (use https://host[:port])`);
+  }
+  return value;
 }
 
 async function daemonIdentity(path: string): Promise<string> {

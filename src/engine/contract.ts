@@ -6,6 +6,7 @@
  * NotModified 304, ...); api/ translates them to Docker's `{"message": ...}` bodies.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { EngineEvent } from './extensions.js';
 
 export type Json = Record<string, unknown>;
 /** Docker's `filters` query parameter, decoded: {"status": ["running"], "label": ["a=b"]}. */
@@ -124,6 +125,20 @@ export interface SystemService {
   df(): Promise<Json>;
 }
 
+/** Networks (GET/POST/DELETE /networks...), Docker's Network shape. */
+export interface NetworkService {
+  list(filters?: Filters): Promise<Json[]>;
+  inspect(ref: string): Promise<Json>;
+  /** Docker's NetworkCreateRequest: Name, Driver, Internal, IPAM.Config, Options, Labels. */
+  create(body: Json): Promise<{ Id: string; Warning: string }>;
+  remove(ref: string): Promise<void>;
+  /** body: {Container, EndpointConfig: {IPAMConfig: {IPv4Address}, Aliases, MacAddress}}. */
+  connect(ref: string, body: Json): Promise<void>;
+  /** body: {Container, Force}. */
+  disconnect(ref: string, body: Json): Promise<void>;
+  prune(filters?: Filters): Promise<{ NetworksDeleted: string[] }>;
+}
+
 /** Named and anonymous volumes (GET/POST/DELETE /volumes...), Docker's Volume shape. */
 export interface VolumeService {
   list(opts: { filters?: Filters }): Promise<{ Volumes: Json[]; Warnings: string[] }>;
@@ -136,11 +151,55 @@ export interface VolumeService {
   prune(filters: Filters): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
+/**
+ * The engine's event stream (GET /events): the bounded ring of recent events for `since`, and
+ * live ones from subscription on. extensions.ts's EventBus is the implementation.
+ */
+export interface EventSource {
+  recent(): EngineEvent[];
+  subscribe(listener: (e: EngineEvent) => void): () => void;
+}
+
+/** Registry credentials as the docker CLI sends them (X-Registry-Auth header, POST /auth body). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  /** base64("user:password") */
+  auth?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** Pull, push, login, search (POST /images/create?fromImage=, /images/{name}/push, /auth, GET /images/search). */
+export interface RegistryClientService {
+  /** Reports Docker's JSON progress messages to `progress`; a name without tag or digest pulls every tag. */
+  pull(ref: string, opts: { platform?: string; auth?: RegistryAuth | null; progress: (msg: Json) => void; signal?: AbortSignal }): Promise<void>;
+  /** `tag` empty and none in `ref`: every local tag of the repository. */
+  push(ref: string, opts: { tag?: string; auth?: RegistryAuth | null; progress: (msg: Json) => void; signal?: AbortSignal }): Promise<void>;
+  login(auth: RegistryAuth): Promise<{ Status: string; IdentityToken: string }>;
+  search(term: string, opts: { limit?: number; auth?: RegistryAuth | null }): Promise<Json[]>;
+}
+
+/** GET /containers/{id}/stats: samples in Docker's ContainerStatsResponse shape. */
+export interface StatsService {
+  /**
+   * NotFound before anything is sent when the container does not exist. stream: one sample a
+   * second until `signal` aborts or the container is removed; otherwise one sample (one-shot:
+   * at once, without precpu_stats; else after a second, with them).
+   */
+  container(ref: string, opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal }): Promise<AsyncIterable<Json>>;
+}
+
 /** Everything api/ needs; one instance, built by daemon/'s composition root. */
 export interface Engine {
   containers: ContainerService;
   exec: ExecService;
   images: ImageService;
   system: SystemService;
+  events: EventSource;
   volumes: VolumeService;
+  stats: StatsService;
+  networks: NetworkService;
+  registry: RegistryClientService;
 }

@@ -13,9 +13,10 @@ export interface ContainerExtension {
   /**
    * At create, after the record is built and before it is saved: validate the options this
    * extension owns (InvalidArgument names the bad one) and fill in their defaults. Nothing may be
-   * allocated here that `removed` would not release: create fails as a whole.
+   * allocated here that `removed` would not release: create fails as a whole. `body` is the
+   * create request (NetworkingConfig ...).
    */
-  create?(rec: ContainerRecord): Promise<void> | void;
+  create?(rec: ContainerRecord, body?: Json): Promise<void> | void;
   /**
    * Before the process is created: contribute to its runtime settings (a network namespace path,
    * mounts, /etc/hosts content). A throw fails the start; `stopped` is then called to undo.
@@ -37,7 +38,7 @@ export interface ContainerExtension {
    * Called once, when the container service is built (before restore): what this extension may
    * do to containers on the engine's behalf (health-check actions, restart policies).
    */
-  bind?(control: ContainerControl): void;
+  bindControl?(control: ContainerControl): void;
   /**
    * After restore, for every container hakod found: running ones were adopted, the others have
    * their exit recorded. A restart policy brings back the ones that should come back.

@@ -5,15 +5,17 @@
  * (api/) nor of how the ports are built (daemon/wire.ts).
  */
 import { join } from 'node:path';
-import type { Engine, ImageService, VolumeService } from './contract.js';
+import type { Engine, ImageService, RegistryClientService, VolumeService } from './contract.js';
 import type { ImagePort, LogPort, RootfsPort } from './ports.js';
 import type { OciRuntime } from '../runtime/index.js';
 import { Containers } from './containers/service.js';
 import { ContainerStore, type MetadataDbLike } from './containers/store.js';
-import type { ContainerRecord } from './containers/record.js';
 import { Execs } from './exec/service.js';
+import { Stats } from './stats/index.js';
 import { System, cgroupVersionOfHost } from './system.js';
 import { EventBus, type ContainerExtension } from './extensions.js';
+import { Networking } from './networks/service.js';
+import type { NetworkManager } from '../network/index.js';
 
 export type * from './contract.js';
 export type * from './ports.js';
@@ -22,6 +24,8 @@ export type { ImageRuntimeConfig } from './containers/create-config.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './system.js';
 export { parseSignal } from './signals.js';
 export { EventBus, type ContainerExtension, type EngineEvent } from './extensions.js';
+export { RunOptionsExtension } from './containers/run-options.js';
+export { Supervisor } from './supervision/index.js';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -43,6 +47,10 @@ export interface EngineOptions {
   /** Networks, volumes, supervision, in the order they set up (teardown is reversed). */
   extensions?: ContainerExtension[];
   events?: EventBus;
+  /** Networks (network/), restored; its container extension is added first. */
+  network: NetworkManager;
+  /** Pull, push, login, search (registry/). */
+  registry: RegistryClientService;
 }
 
 export interface RunningEngine extends Engine {
@@ -55,8 +63,11 @@ export interface RunningEngine extends Engine {
 /** Builds the engine and restores containers left by a previous hakod. */
 export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
   const events = o.events ?? new EventBus();
+  const networks = new Networking(o.network, events);
+  const store = new ContainerStore(o.meta);
+  networks.bind(store);
   const containers = new Containers({
-    store: new ContainerStore(o.meta),
+    store,
     images: o.imagePort,
     rootfs: o.rootfs,
     runtime: o.runtime,
@@ -65,7 +76,7 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
     bundlesDir: join(o.execRoot, 'bundles'),
     initPath: o.initPath,
     cgroupVersion: cgroupVersionOfHost() === '2' ? 2 : 1,
-    extensions: o.extensions ?? [],
+    extensions: [networks.extension, ...(o.extensions ?? [])],
     events,
     logger: o.logger,
   });
@@ -81,6 +92,9 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
     images: o.images,
     system,
     volumes: o.volumes,
+    stats: new Stats(containers, { cgroupVersion: cgroupVersionOfHost() === '2' ? 2 : 1 }),
+    networks,
+    registry: o.registry,
     containersUsingImage: (id) => containers.usingImage(id),
     events,
     close: () => containers.close(),

@@ -3,7 +3,7 @@
  * (resolve, get, commit, applyChanges).
  */
 import type { Readable } from 'node:stream';
-import type { Filters, ImageService, Json } from '../engine/contract.js';
+import type { ImageService, Json } from '../engine/contract.js';
 import { InvalidArgument } from '../errdefs/index.js';
 import { applyChanges, type ContainerConfig } from './changes.js';
 import type { ImageConfig } from './config.js';
@@ -12,7 +12,7 @@ import type { ImageServiceDeps } from './deps.js';
 import { checkFilterKeys, danglingFilter, filterTime, globToRegExp, labelsMatch, referenceMatches } from './filters.js';
 import { loadArchive } from './load.js';
 import type { ImageRecord, LayerBlob, LayerRow } from './records.js';
-import { parseReference } from './reference.js';
+import { familiarName, parseReference } from './reference.js';
 import { addPulledImage, addRepoDigest, discardBlobs, pushSource, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
@@ -57,6 +57,8 @@ export interface ImageServiceExtras {
   addRepoDigest(id: string, name: string): void;
   /** Deletes those blobs no image uses (what a failed pull downloaded). */
   discardBlobs(digests: readonly string[]): Promise<void>;
+  /** The tags of a repository, familiar name: "localhost:5000/app" -> ["1.0", "latest"]. */
+  tagsOf(repo: string): string[];
 }
 
 export type HakoImageService = Omit<ImageService, 'load' | 'save'> & ImageServiceExtras;
@@ -205,6 +207,7 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
     pushSource: (id) => pushSource(core, id),
     addRepoDigest: (id, name) => addRepoDigest(core, id, name),
     discardBlobs: (digests) => discardBlobs(core, digests),
+    tagsOf: (repo) => core.records.refsInRepo(familiarName(parseReference(repo))).filter((r) => r.kind === 'tag').map((r) => r.name.slice(r.repo.length + 1)),
 
     load: (tar: Readable, opts: { quiet?: boolean; signal?: AbortSignal }) => loadArchive(core, tar, opts.signal ? { signal: opts.signal } : {}),
 

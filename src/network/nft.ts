@@ -54,7 +54,7 @@ export function buildRuleset(table: string, networks: readonly RuleNetwork[], po
     `  set bridges {\n    type ifname\n${bridges.length ? `    elements = { ${bridges.map(q).join(', ')} }\n` : ''}  }\n` +
     chain('forward', 'type filter hook forward priority filter - 10; policy accept;', forward) +
     chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', ['meta nfproto ipv4 fib daddr type local jump ports']) +
-    chain('output', 'type nat hook output priority dstnat; policy accept;', ['meta nfproto ipv4 fib daddr type local jump ports']) +
+    chain('output', 'type nat hook output priority -100; policy accept;', ['meta nfproto ipv4 fib daddr type local jump ports']) +
     chain('ports', '# published ports', dnat) +
     chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', post) +
     '}\n'

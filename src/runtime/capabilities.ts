@@ -38,24 +38,32 @@ export interface CapabilityOptions {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** What the daemon may grant (its bounding set): `--privileged` and `ALL` are cut to it. */
+  boundingCapabilities?: string[];
 }
 
 /** The effective capability set of a container, in capability-number order. */
 export function effectiveCapabilities(opts: CapabilityOptions): string[] {
-  if (opts.privileged) return [...ALL_CAPABILITIES];
+  const bounding = opts.boundingCapabilities ? new Set(opts.boundingCapabilities) : null;
+  const all = bounding ? ALL_CAPABILITIES.filter((c) => bounding.has(c)) : [...ALL_CAPABILITIES];
+  if (opts.privileged) return all;
   const adds = (opts.capAdd ?? []).map(normalizeCapability);
   const drops = (opts.capDrop ?? []).map(normalizeCapability);
   const addAll = adds.includes('ALL');
   const dropAll = drops.includes('ALL');
   let caps: Set<string>;
   if (addAll) {
-    caps = new Set(ALL_CAPABILITIES.filter((c) => !drops.includes(c)));
+    caps = new Set(all.filter((c) => !drops.includes(c)));
   } else if (dropAll) {
     // `--cap-drop ALL --cap-add X`: nothing but the explicit adds.
     caps = new Set(adds);
   } else {
     caps = new Set(DOCKER_DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)));
     for (const a of adds) caps.add(a);
+  }
+  if (bounding) {
+    const missing = [...caps].filter((c) => !bounding.has(c));
+    if (missing.length) throw new InvalidArgument(`capability ${missing.join(', ')} cannot be granted: hakod itself does not hold it (its bounding set lacks it)`);
   }
   return ALL_CAPABILITIES.filter((c) => caps.has(c));
 }

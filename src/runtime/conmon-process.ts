@@ -20,10 +20,8 @@ export class SyncReader {
   #lines: SyncMessage[] = [];
   #waiters: Array<{ resolve(m: SyncMessage): void; reject(e: Error): void }> = [];
   #ended: Error | null = null;
-  readonly #what: string;
 
   constructor(stream: Duplex, what: string, stderr: () => string) {
-    this.#what = what;
     stream.on('data', (b: Buffer) => {
       this.#buf += b.toString();
       let nl: number;

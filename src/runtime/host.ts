@@ -2,6 +2,7 @@
  * Facts about the host the runtime needs: the cgroup version, where tini is, absolute paths of
  * the runc/conmon binaries (conmon insists on an absolute, executable runtime path).
  */
+import { ALL_CAPABILITIES } from './capabilities.js';
 import { accessSync, constants, readFileSync, statfsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -48,6 +49,22 @@ export function hostNofileLimit(): number | undefined {
     const hard = line?.trim().split(/\s+/)[4];
     const n = Number(hard);
     return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The capabilities this process may hand on (its bounding set, /proc/self/status CapBnd), in
+ * ALL_CAPABILITIES order. hakod itself may run with fewer than the kernel knows (in a container,
+ * under systemd's CapabilityBoundingSet); runc fails asking for more. Undefined when unreadable.
+ */
+export function hostCapabilities(): string[] | undefined {
+  try {
+    const hex = /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (!hex) return undefined;
+    const mask = BigInt(`0x${hex}`);
+    return ALL_CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
   } catch {
     return undefined;
   }

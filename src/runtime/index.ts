@@ -13,12 +13,12 @@ export type {
 } from './oci-types.js';
 export {
   buildOciSpec, withInit, DEFAULT_PATH, INIT_PATH, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS,
-  type RuntimeSettings, type MountSetting, type NamespaceSetting, type UlimitSetting,
+  type RuntimeSettings, type MountSetting, type NamespaceSetting, type UlimitSetting, type DeviceSetting,
 } from './spec.js';
 export { DOCKER_DEFAULT_CAPABILITIES, ALL_CAPABILITIES, effectiveCapabilities, normalizeCapability } from './capabilities.js';
 export { convertDockerSeccomp, dockerDefaultProfile, type DockerSeccompProfile } from './seccomp.js';
 export { resolveUser, secureJoin, type ResolvedUser } from './user.js';
-export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit } from './host.js';
+export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit, hostCapabilities } from './host.js';
 export { CannotStartError, startFailureExitCode } from './runc.js';
 export type {
   OciRuntime, CreateOptions, RuntimeState, ContainerStatus, ExitInfo, AttachStream, ExecOptions, ExecHandle,

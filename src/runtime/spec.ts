@@ -36,6 +36,20 @@ export interface MountSetting {
   options?: string[];
 }
 
+/** A device node the container gets (`--device`, `--privileged`): made in its /dev and allowed. */
+export interface DeviceSetting {
+  /** Path inside the container. */
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+  /** cgroup access: some of r, w, m. */
+  permissions: string;
+}
+
 export interface UlimitSetting {
   /** Docker's name: `nofile`, `nproc`, `core`, ... */
   name: string;
@@ -63,9 +77,13 @@ export interface RuntimeSettings {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** The daemon's own bounding set (host.ts hostCapabilities()); default: every capability. */
+  boundingCapabilities?: string[];
   noNewPrivileges?: boolean;
   /** `default` (Docker's profile, the default), `unconfined`, or a profile in Docker's format. */
   seccomp?: 'default' | 'unconfined' | DockerSeccompProfile;
+  /** Device nodes to create (and allow in the device cgroup). */
+  devices?: DeviceSetting[];
   /** Bind and tmpfs mounts; a mount on a default mount's destination replaces it. */
   mounts?: MountSetting[];
   namespaces?: {
@@ -215,7 +233,12 @@ export function buildOciSpec(s: RuntimeSettings): OciSpec {
   const caps = effectiveCapabilities(s);
   const user = s.user ?? { uid: 0, gid: 0 };
   const resources: OciResources = {
-    devices: s.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES.map((d) => ({ ...d })),
+    devices: s.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [
+        ...DEFAULT_DEVICE_RULES.map((d) => ({ ...d })),
+        ...(s.devices ?? []).map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.permissions })),
+      ],
     ...structuredClone(s.resources ?? {}),
   };
 
@@ -243,6 +266,14 @@ export function buildOciSpec(s: RuntimeSettings): OciSpec {
   };
   if (s.hostname && (s.namespaces?.uts ?? 'private') !== 'host') spec.hostname = s.hostname;
   if (s.sysctls && Object.keys(s.sysctls).length > 0) spec.linux.sysctl = { ...s.sysctls };
+  if (s.devices?.length) {
+    spec.linux.devices = s.devices.map((d) => ({
+      path: d.path, type: d.type, major: d.major, minor: d.minor,
+      ...(d.fileMode !== undefined ? { fileMode: d.fileMode } : {}),
+      ...(d.uid !== undefined ? { uid: d.uid } : {}),
+      ...(d.gid !== undefined ? { gid: d.gid } : {}),
+    }));
+  }
   if (!s.privileged) {
     spec.linux.maskedPaths = [...DOCKER_MASKED_PATHS];
     spec.linux.readonlyPaths = [...DOCKER_READONLY_PATHS];

@@ -87,6 +87,22 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Moves a finished file into the store under `digest`, which the caller computed over exactly
+   * these bytes while writing them (a registry download): no second copy of a large layer. The
+   * size is checked, the file fsynced and renamed; `path` must be on the store's filesystem.
+   */
+  async adopt(path: string, digest: string, expectedSize: number): Promise<BlobInfo> {
+    digestHex(digest);
+    await this.#ensureDirs();
+    const { size } = await stat(path);
+    if (size !== expectedSize) throw new InvalidArgument(`blob ${digest} size mismatch: expected ${expectedSize} bytes, got ${size}`);
+    await fsyncPath(path);
+    await rename(path, this.path(digest));
+    await fsyncPath(this.#blobDir);
+    return { digest, size };
+  }
+
   /** Stores a small in-memory blob (a config, a manifest). */
   put(data: Buffer | string, opts: Omit<IngestOptions, 'signal'> = {}): Promise<BlobInfo> {
     return this.ingest(Readable.from([Buffer.from(data)]), opts);

@@ -33,7 +33,7 @@ export class VolumeExtension implements ContainerExtension {
     this.#events = events;
   }
 
-  bind(control: ContainerControl): void {
+  bindControl(control: ContainerControl): void {
     this.#control = control;
   }
 

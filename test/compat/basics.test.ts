@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHakod, type Hakod } from '../support/hakod.js';
-import { ok, exits, fails } from './expect.js';
+import { ok, exits } from './expect.js';
 
 describe('docker CLI basics against hakod', () => {
   let d: Hakod;

@@ -5,6 +5,7 @@ import type { ImageService } from '../../engine/contract.js';
 import type { Call, Handler } from '../call.js';
 import { boolParam, filtersParam, requiredParam, stringParam } from '../query.js';
 import { JsonProgress, sendJson, sendStream } from '../reply.js';
+import { pullImage } from './registry.js';
 
 const TAR = 'application/x-tar';
 /** How often the "Importing" progress line is refreshed while a rootfs uploads. */
@@ -72,11 +73,7 @@ export const imageRoutes = {
     if (fromSrc !== undefined) {
       throw new NotImplemented(`importing from the URL ${fromSrc} is not implemented yet; download it and run "docker import <file>"`);
     }
-    if (fromImage !== undefined) {
-      const tag = stringParam(q, 'tag');
-      const ref = tag === undefined ? fromImage : `${fromImage}:${tag}`;
-      throw new NotImplemented(`pulling ${ref} is not implemented yet: hako cannot pull from registries; use "docker load" or "docker import" to add images`);
-    }
+    if (fromImage !== undefined) return pullImage(call);
     throw new InvalidArgument('one of the query parameters "fromImage" or "fromSrc" is required');
   },
 

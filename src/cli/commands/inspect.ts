@@ -6,7 +6,7 @@ import type { Cli } from '../cli.js';
 import { StatusError } from '../errors.js';
 import { renderInspect } from '../render.js';
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'network';
 
 const formatFlag = {
   name: 'format', short: 'f', kind: 'string' as const,
@@ -14,6 +14,7 @@ const formatFlag = {
 };
 
 async function fetchOne(client: Client, ref: string, kind: Kind, size: boolean): Promise<unknown> {
+  if (kind === 'network') return client.networkInspect(ref);
   return kind === 'container' ? client.containerInspect(ref, { size }) : client.imageInspect(ref);
 }
 
@@ -56,7 +57,7 @@ export const inspect: Command = {
   },
   async run(cli, flags, args) {
     const type = flags.string('type');
-    const all: Kind[] = ['container', 'image'];
+    const all: Kind[] = ['container', 'image', 'network'];
     if (type && !['container', 'image', 'network', 'volume', 'node', 'service', 'task', 'plugin', 'secret', 'config'].includes(type)) {
       throw new StatusError(1, `"${type}" is not a valid value for --type`);
     }

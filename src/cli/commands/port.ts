@@ -25,7 +25,7 @@ export const port: Command = {
       const [p, proto = 'tcp'] = args[1].split('/');
       const key = `${p}/${proto}`;
       const bindings = ports[key];
-      if (!bindings?.length) throw new StatusError(1, `Error: No public port '${key}' published for ${args[0]}`);
+      if (!bindings?.length) throw new StatusError(1, `Error: No public port '${args[1]}' published for ${args[0]}`);
       for (const b of bindings) cli.out(hostPort(b));
       return;
     }

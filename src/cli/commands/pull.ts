@@ -1,6 +1,11 @@
 /** `hako pull NAME[:TAG|@DIGEST]`. */
 import type { Command } from '../command.js';
 import { pullImage, withDefaultTag } from '../containers.js';
+import { registryAuthHeader } from '../credentials.js';
+import { displayProgress } from '../progress.js';
+import { nullWriter } from '../io.js';
+import { splitRepoTag } from '../refs.js';
+import { StatusError } from '../errors.js';
 
 export const pull: Command = {
   spec: {
@@ -17,8 +22,18 @@ export const pull: Command = {
   async run(cli, flags, args) {
     const ref = args[0] as string;
     const client = await cli.client();
-    if (!ref.includes(':') && !ref.includes('@') && !flags.bool('all-tags')) cli.out('Using default tag: latest');
-    await pullImage(cli, client, ref, { quiet: flags.bool('quiet'), platform: flags.string('platform') || undefined, out: cli.stdout });
-    if (flags.bool('quiet')) cli.out(withDefaultTag(ref));
+    const quiet = flags.bool('quiet');
+    if (flags.bool('all-tags')) {
+      const [repo, tag] = splitRepoTag(ref);
+      if (tag || ref.includes('@')) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
+      // A name without tag asks the daemon for every tag.
+      const res = await client.imagePull(repo, undefined, { platform: flags.string('platform') || undefined, registryAuth: registryAuthHeader(repo) });
+      await displayProgress(res, quiet ? nullWriter() : cli.stdout, { tty: Boolean(cli.stdout.isTTY) });
+      if (quiet) cli.out(repo);
+      return;
+    }
+    if (!splitRepoTag(ref)[1] && !ref.includes('@') && !quiet) cli.out('Using default tag: latest');
+    await pullImage(cli, client, ref, { quiet, platform: flags.string('platform') || undefined, out: cli.stdout });
+    if (quiet) cli.out(withDefaultTag(ref));
   },
 };

@@ -65,7 +65,8 @@ export function mergeContainerConfig(user: Json, image: ImageRuntimeConfig, defa
   const volumes = { ...(image.Volumes ?? {}), ...((user.Volumes as Json | undefined) ?? {}) };
   merged.Volumes = Object.keys(volumes).length > 0 ? volumes : null;
   if (!user.StopSignal && image.StopSignal) merged.StopSignal = image.StopSignal;
-  if (!user.Healthcheck && image.Healthcheck) merged.Healthcheck = image.Healthcheck;
+  const healthcheck = mergeHealthcheck(user.Healthcheck as Json | null | undefined, image.Healthcheck);
+  if (healthcheck) merged.Healthcheck = healthcheck;
   if (image.OnBuild !== undefined) merged.OnBuild = image.OnBuild;
   for (const key of ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce'] as const) {
     merged[key] = Boolean(user[key]);
@@ -74,6 +75,22 @@ export function mergeContainerConfig(user: Json, image: ImageRuntimeConfig, defa
     throw new InvalidArgument(`the working directory '${String(merged.WorkingDir)}' is invalid, it needs to be an absolute path`);
   }
   return merged;
+}
+
+/**
+ * docker's merge of the user's and the image's health check (daemon/commit.go merge): what the
+ * user leaves empty or zero (the test, each duration, the retries) comes from the image's.
+ */
+function mergeHealthcheck(user: Json | null | undefined, image: Json | undefined): Json | undefined {
+  if (!user) return image;
+  if (!image) return user;
+  const out: Json = { ...user };
+  const test = user.Test as unknown[] | null | undefined;
+  if (!test || test.length === 0) out.Test = image.Test;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
+    if (!out[k] && image[k]) out[k] = image[k];
+  }
+  return out;
 }
 
 /** Path and Args of the container's process; the command line is Entrypoint then Cmd. */

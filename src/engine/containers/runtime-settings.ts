@@ -1,8 +1,14 @@
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
-import { withInit, hostNofileLimit } from '../../runtime/index.js';
+import { withInit, hostNofileLimit, hostCapabilities } from '../../runtime/index.js';
 import type { Json } from '../contract.js';
 import type { RuntimeUser } from '../ports.js';
+import { availableParallelism } from 'node:os';
+import { resourcesOf, checkOomScoreAdj } from './resources.js';
+import { devicesOf, hostDevices } from './devices.js';
+
+/** hakod's bounding set does not change while it runs. */
+const BOUNDING = hostCapabilities();
 
 export interface SettingsInput {
   id: string;
@@ -14,6 +20,8 @@ export interface SettingsInput {
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   initPath: string | null;
   cgroupVersion: 1 | 2;
+  /** The host's CPU count (validates --cpus, --cpuset-cpus); default os.availableParallelism(). */
+  hostCpus?: number;
 }
 
 /**
@@ -58,32 +66,15 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
       throw new InvalidArgument(`Invalid --security-opt: ${JSON.stringify(opt)}`);
     }
   }
+  // `container:<name>` modes are turned into namespace paths by the shared-namespaces extension.
   const ns = (mode: unknown): NamespaceSetting => (mode === 'host' ? 'host' : 'private');
+  // 'host' here; bridge networks, none and container:NAME are set by the networks extension's prepare.
   const networkMode = String(hc.NetworkMode ?? 'default');
-  if (networkMode.startsWith('container:')) throw new NotImplemented(`network mode "${networkMode}" is not supported yet`);
-  const resources: NonNullable<RuntimeSettings['resources']> = {};
-  const memory = Number(hc.Memory ?? 0);
-  if (memory > 0) {
-    resources.memory = { limit: memory };
-    const swap = Number(hc.MemorySwap ?? 0);
-    if (swap > 0) resources.memory.swap = swap;
-    else if (swap === 0) resources.memory.swap = memory * 2;
-    else resources.memory.swap = -1;
-  }
-  const nano = Number(hc.NanoCpus ?? 0);
-  if (nano > 0 || hc.CpuShares || hc.CpuQuota || hc.CpusetCpus) {
-    resources.cpu = {};
-    if (nano > 0) {
-      resources.cpu.period = 100000;
-      resources.cpu.quota = Math.round((nano / 1e9) * 100000);
-    }
-    if (hc.CpuPeriod) resources.cpu.period = Number(hc.CpuPeriod);
-    if (hc.CpuQuota) resources.cpu.quota = Number(hc.CpuQuota);
-    if (hc.CpuShares) resources.cpu.shares = Number(hc.CpuShares);
-    if (hc.CpusetCpus) resources.cpu.cpus = String(hc.CpusetCpus);
-  }
-  const pids = Number(hc.PidsLimit ?? 0);
-  if (pids > 0) resources.pids = { limit: pids };
+  // Resources, devices and namespace modes: issue #3 (resources.ts, devices.ts).
+  const resources = resourcesOf(hc, { cpus: i.hostCpus ?? availableParallelism(), cgroupVersion: i.cgroupVersion });
+  checkOomScoreAdj(hc.OomScoreAdj);
+  const devices = hc.Privileged ? hostDevices() : devicesOf((hc.Devices as Array<Record<string, string>> | null) ?? []);
+  checkNamespaceModes(hc);
   return {
     id: i.id,
     rootfs: i.rootfs,
@@ -101,6 +92,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     noNewPrivileges,
     seccomp,
     mounts,
+    devices,
     namespaces: {
       network: networkMode === 'host' ? 'host' : 'private',
       pid: ns(hc.PidMode),
@@ -114,6 +106,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     sysctls: (hc.Sysctls as Record<string, string> | null) ?? {},
     shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
     hostNofileLimit: hostNofileLimit(),
+    ...(BOUNDING ? { boundingCapabilities: BOUNDING } : {}),
   };
 }
 
@@ -133,4 +126,17 @@ function tmpfsMounts(tmpfs: Record<string, string>): MountSetting[] {
     const options = opts ? opts.split(',') : [];
     return { type: 'tmpfs' as const, target, readonly: options.includes('ro'), options: options.filter((o) => o !== 'ro' && o !== 'rw') };
   });
+}
+
+/** docker's IpcMode/PidMode/UTSMode values; anything else is refused by name. */
+export function checkNamespaceModes(hc: Json): void {
+  const check = (key: string, flag: string, allowed: string[], container: boolean) => {
+    const v = typeof hc[key] === 'string' ? (hc[key] as string) : '';
+    if (v === '' || allowed.includes(v)) return;
+    if (container && v.startsWith('container:') && v.length > 10) return;
+    throw new InvalidArgument(`invalid ${flag} mode "${v}": use ${[...allowed, ...(container ? ['container:<name|id>'] : [])].join(', ')}`);
+  };
+  check('IpcMode', '--ipc', ['private', 'shareable', 'host'], true);
+  check('PidMode', '--pid', ['host'], true);
+  check('UTSMode', '--uts', ['host'], false);
 }

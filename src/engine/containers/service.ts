@@ -11,6 +11,8 @@ import { parseSignal } from '../signals.js';
 import type { ImagePort, LogPort, RootfsPort } from '../ports.js';
 import { buildOciSpec, resolveUser, startFailureExitCode, type OciRuntime } from '../../runtime/index.js';
 import { runtimeSettingsOf } from './runtime-settings.js';
+import { resourceUpdate, UPDATABLE_RESOURCE_KEYS } from './resources.js';
+import { availableParallelism } from 'node:os';
 import type { ContainerControl, ContainerExtension, EventBus } from '../extensions.js';
 import { AttachSession, parseDetachKeys } from './attach-session.js';
 import { commandLine, mergeContainerConfig, normalizeHostConfig } from './create-config.js';
@@ -64,7 +66,7 @@ export class Containers implements ContainerService {
   constructor(opts: ContainerServiceOptions) {
     this.#o = opts;
     const control = this.#control();
-    for (const ext of opts.extensions) ext.bind?.(control);
+    for (const ext of opts.extensions) ext.bindControl?.(control);
   }
 
   /** What extensions may do on the engine's behalf (see ContainerControl). */
@@ -236,7 +238,7 @@ export class Containers implements ContainerService {
       HostsPath: join(dir, 'hosts'),
       Platform: image.os || 'linux',
     };
-    await this.#hook('create', rec);
+    await this.#hook('create', rec, body);
     await mkdir(dir, { recursive: true, mode: 0o710 });
     try {
       await makeInitLayer(join(dir, 'init'));
@@ -485,7 +487,10 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     // Stopped by the user for a moment: no restart policy may start it meanwhile.
     this.#markManuallyStopped(rec);
-    if (rec.State.Running) await this.#stopProcess(rec, opts);
+    if (rec.State.Running) {
+      await this.#stopProcess(rec, opts);
+      this.#event(rec, 'stop'); // docker: kill, die, stop, start, restart
+    }
     await this.#locks.run(rec.Id, async () => {
       if (rec.State.Running) return;
       rec.ManuallyStopped = false;
@@ -581,7 +586,9 @@ export class Containers implements ContainerService {
   async update(ref: string, body: Json): Promise<{ Warnings: string[] }> {
     const rec = this.#o.store.get(ref);
     const owned = new Set(this.#o.extensions.flatMap((e) => e.updateKeys ?? []));
-    // --- resource limits (CpuShares, Memory, ...): issue #3 adds their keys and applier here ---
+    // --- resource limits (issue #3): validated on the merged HostConfig, applied live by runc ---
+    for (const k of UPDATABLE_RESOURCE_KEYS) owned.add(k);
+    const resourceChange = resourceUpdate(rec.HostConfig, body, { cpus: availableParallelism(), cgroupVersion: this.#o.cgroupVersion });
     const unapplied = Object.entries(body).filter(([k, v]) => !owned.has(k) && isSetValue(v)).map(([k]) => k);
     if (unapplied.length > 0) {
       throw new NotImplemented(
@@ -589,6 +596,10 @@ export class Containers implements ContainerService {
       );
     }
     await this.#locks.run(rec.Id, async () => {
+      if (resourceChange) {
+        if (rec.State.Running) await this.#o.runtime.update(rec.Id, resourceChange.resources);
+        Object.assign(rec.HostConfig, resourceChange.patch);
+      }
       for (const ext of this.#o.extensions) if (ext.update) ext.update(rec, body);
       this.#o.store.save(rec);
     });
@@ -678,6 +689,7 @@ export class Containers implements ContainerService {
         await session.replay(chunk);
       }
     }
+    this.#event(rec, 'attach'); // docker's, after the logs replay (daemon/attach.go)
     if (!opts.stream) {
       session.close();
       return session;

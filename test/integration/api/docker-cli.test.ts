@@ -128,12 +128,6 @@ test('docker prints the daemon message of an API error and exits 1', { skip }, a
   assert.match(r.stderr, /No such container: nope/);
 });
 
-test('docker pull explains that pulling is not implemented yet', { skip }, async () => {
-  const r = await docker(['pull', 'busybox']);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /Error response from daemon: pulling (docker\.io\/library\/)?busybox:latest is not implemented yet/);
-});
-
 test('docker exec -i passes stdin through and gets the output after closing stdin', { skip }, async () => {
   const r = await docker(['exec', '-i', 'web', 'tr', 'a-z', 'A-Z'], 'shout this\n');
   assert.equal(r.stderr, '');

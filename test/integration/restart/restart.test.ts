@@ -36,7 +36,8 @@ describe('hakod restart after a crash', () => {
   let r2StartedAt = '';
 
   before(async () => {
-    d = await startHakod();
+    // live-restore: a graceful restart leaves containers running (without it hakod stops them).
+    d = await startHakod({ args: ['--live-restore'] });
     ok(await d.docker(['run', '-d', '--name', 'r1', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo line $i; sleep 0.2; done']), d);
     await sleep(1000);
     linesBeforeKill = lineNumbers(ok(await d.docker(['logs', 'r1']), d)).length;
@@ -104,7 +105,7 @@ describe('hakod restart after a crash', () => {
     assert.equal(ok(await d.docker(['ps', '-aq']), d), '');
   });
 
-  it('a graceful restart (SIGTERM) keeps a running container too', async () => {
+  it('a graceful restart (SIGTERM) with live-restore keeps a running container too', async () => {
     ok(await d.docker(['run', '-d', '--name', 'r3', 'busybox', 'sleep', '300']), d);
     const pid = ok(await d.docker(['inspect', 'r3', '--format', '{{.State.Pid}}']), d).trim();
     await d.restart();

@@ -95,7 +95,7 @@ test('requests answer as docker does: status and body per request', async () => 
     { method: 'POST', url: '/containers/web/update', body: '{}', status: 501, message: /not implemented yet/ },
     { method: 'GET', url: '/containers/json?all=maybe', status: 400, message: /"all"/ },
     { method: 'GET', url: '/images/localhost:5000/a/b:tag/json', status: 200, json: { Id: 'sha256:1', RepoTags: ['localhost:5000/a/b:tag'] } },
-    { method: 'POST', url: '/images/create?fromImage=busybox&tag=latest', status: 501, message: /pulling busybox:latest is not implemented yet/ },
+    { method: 'POST', url: '/images/create?fromImage=', status: 400, message: /"fromImage" or "fromSrc" is required/ },
   ];
   for (const row of table) {
     const reply = await server.request(row.method, row.url, row.body, row.body === undefined ? {} : { 'Content-Type': 'application/json' });

@@ -155,3 +155,17 @@ test('sizes and restart policies parse as docker', () => {
 test('env files reject names with spaces', () => {
   assert.throws(() => parseKeyValueFile('BAD NAME=1\n'), /variable 'BAD NAME' contains whitespaces/);
 });
+
+test('--security-opt seccomp=FILE is read and sent as compact JSON, as the docker CLI does', async () => {
+  const { parseSecurityOpts } = await import('../../../src/cli/containeropts.js');
+  const files: Record<string, string> = { '/p.json': '{\n  "defaultAction": "SCMP_ACT_ALLOW"\n}\n', '/bad.json': 'nope' };
+  const read = (p: string): string => {
+    const v = files[p];
+    if (v === undefined) throw new Error(`open ${p}: no such file or directory`);
+    return v;
+  };
+  assert.deepEqual(parseSecurityOpts(['seccomp=/p.json', 'no-new-privileges', 'seccomp=unconfined', 'label=disable'], read),
+    ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'no-new-privileges', 'seccomp=unconfined', 'label=disable']);
+  assert.throws(() => parseSecurityOpts(['seccomp=/bad.json'], read), /compacting json for seccomp profile \(\/bad.json\) failed/);
+  assert.throws(() => parseSecurityOpts(['seccomp=/none.json'], read), /opening seccomp profile \(\/none.json\) failed/);
+});

@@ -1,0 +1,208 @@
+/**
+ * Blob transfer: downloads verified against the descriptor's digest and size before they reach
+ * the content store, resumed with a Range request when the connection breaks (the partial file
+ * and the running hash are kept), and uploads as distribution's two-step PATCH + PUT.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidArgument, NotFound, Unavailable } from '../errdefs/index.js';
+import type { ContentLike } from './deps.js';
+import type { Descriptor } from './manifest.js';
+import { readBytes, type Registry } from './transport.js';
+
+/** Largest manifest or config read into memory (distribution limits manifests to 4 MiB). */
+export const MAX_DOCUMENT = 8 * 1024 * 1024;
+
+export interface Repo {
+  registry: Registry;
+  /** "library/nginx" */
+  path: string;
+  scopes: string[];
+}
+
+/** Fetches a small blob (a config) into memory, verified. */
+export async function fetchSmallBlob(repo: Repo, desc: Descriptor, what: string, signal?: AbortSignal): Promise<Buffer> {
+  if (desc.size > MAX_DOCUMENT) throw new InvalidArgument(`${what} ${desc.digest} is ${desc.size} bytes; hako reads at most ${MAX_DOCUMENT}`);
+  const res = await repo.registry.request(`/v2/${repo.path}/blobs/${desc.digest}`, { scopes: repo.scopes, signal });
+  if (res.status !== 200) throw await blobError(repo, res, desc, what);
+  const bytes = await readBytes(res.body, MAX_DOCUMENT, `${what} ${desc.digest}`);
+  verify(bytes.length, createHash('sha256').update(bytes).digest('hex'), desc, `${what} from ${repo.registry.host}/${repo.path}`);
+  return bytes;
+}
+
+/**
+ * Downloads a layer blob into the content store. `onBytes` sees the running count. A broken
+ * connection is resumed from where it stopped (Range: bytes=N-) up to `retries` times; a digest
+ * or size mismatch fails at once. Nothing reaches the content store unless it verified.
+ */
+export async function downloadBlob(repo: Repo, desc: Descriptor, opts: {
+  content: ContentLike; tmpDir: string; retries: number; signal?: AbortSignal | undefined; onBytes?: (n: number) => void;
+  onRetry?: (attempt: number, err: unknown) => void;
+}): Promise<void> {
+  const temp = join(opts.tmpDir, `pull-${desc.digest.slice(7, 19)}-${randomBytes(6).toString('hex')}`);
+  let hash = createHash('sha256');
+  let written = 0;
+  let failures = 0;
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      try {
+        const headers: Record<string, string> = written > 0 ? { Range: `bytes=${written}-` } : {};
+        const res = await repo.registry.request(`/v2/${repo.path}/blobs/${desc.digest}`, { scopes: repo.scopes, headers, signal: opts.signal });
+        if (res.status === 200 && written > 0) {
+          // The registry ignored the range: start over.
+          res.body.destroy();
+          throw Object.assign(new Error('range ignored'), { restart: true });
+        }
+        if (res.status === 206) {
+          const start = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+          if (Number(start) !== written) {
+            res.body.destroy();
+            throw Object.assign(new Error('bad content-range'), { restart: true });
+          }
+        } else if (res.status !== 200) {
+          throw await blobError(repo, res, desc, 'layer');
+        }
+        const meter = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            written += chunk.length;
+            if (written > desc.size) {
+              cb(new InvalidArgument(`layer ${desc.digest} from ${repo.registry.host}/${repo.path}: the registry sent more than the ${desc.size} bytes the manifest announces`));
+              return;
+            }
+            hash.update(chunk);
+            opts.onBytes?.(written);
+            cb(null, chunk);
+          },
+        });
+        await pipeline(res.body, meter, createWriteStream(temp, { flags: 'a' }), opts.signal ? { signal: opts.signal } : {});
+        if (written < desc.size) throw new Unavailable(`layer ${desc.digest}: the connection ended after ${written} of ${desc.size} bytes`);
+        break;
+      } catch (err) {
+        if (err instanceof InvalidArgument || err instanceof NotFound || opts.signal?.aborted) throw err;
+        const restart = (err as { restart?: boolean }).restart === true;
+        if (!restart && !isTransient(err)) throw err;
+        if (restart) {
+          await rm(temp, { force: true });
+          written = 0;
+          hash = createHash('sha256');
+        }
+        failures++;
+        if (failures > opts.retries) {
+          throw new Unavailable(`layer ${desc.digest} from ${repo.registry.host}/${repo.path}: download failed after ${failures} attempts at ${written} of ${desc.size} bytes: ${(err as Error).message}`, { cause: err });
+        }
+        // Bytes counted may not all have reached the file when the stream broke: resume from
+        // what is on disk, with the hash of exactly that.
+        ({ hash, size: written } = await hashFile(temp));
+        opts.onRetry?.(failures, err);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** failures)));
+      }
+    }
+    verify(written, hash.digest('hex'), desc, `layer from ${repo.registry.host}/${repo.path}`);
+    // The hash covered exactly the file's bytes (re-read after any resume): rename, no copy.
+    await opts.content.adopt(temp, desc.digest, desc.size);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+async function hashFile(path: string): Promise<{ hash: Hash; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const c of createReadStream(path) as AsyncIterable<Buffer>) {
+      hash.update(c);
+      size += c.length;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return { hash, size };
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof Unavailable) return true;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'UND_ERR_SOCKET'].includes(code)
+    || /aborted|socket hang up|premature close|terminated/i.test((err as Error).message ?? '');
+}
+
+function verify(size: number, hex: string, desc: Descriptor, what: string): void {
+  if (size !== desc.size) {
+    throw new InvalidArgument(`${what}: blob ${desc.digest} is ${size} bytes, the manifest says ${desc.size}; nothing was stored`);
+  }
+  if (`sha256:${hex}` !== desc.digest) {
+    throw new InvalidArgument(`${what}: digest mismatch: expected ${desc.digest}, got sha256:${hex}; the blob is corrupt or not the one the manifest names, nothing was stored`);
+  }
+}
+
+async function blobError(repo: Repo, res: Awaited<ReturnType<Registry['request']>>, desc: Descriptor, what: string): Promise<Error> {
+  if (res.status === 404) {
+    res.body.resume();
+    return new NotFound(`${what} ${desc.digest} is missing from ${repo.registry.host}/${repo.path}: the manifest references a blob the registry does not have (blob unknown)`);
+  }
+  return repo.registry.errorOf(res, `GET blob ${desc.digest}`);
+}
+
+/**
+ * Uploads a blob (POST uploads/, PATCH the bytes, PUT ?digest=), or mounts it from `mountFrom`
+ * on the same registry. Returns how it got there.
+ */
+export async function uploadBlob(repo: Repo, blob: { digest: string; size: number; open: () => Promise<Readable> }, opts: {
+  mountFrom?: string[]; signal?: AbortSignal | undefined; onBytes?: (n: number) => void;
+}): Promise<{ mounted: string | null }> {
+  const base = `/v2/${repo.path}/blobs/uploads/`;
+  let location: string | null = null;
+  for (const from of opts.mountFrom ?? []) {
+    const res = await repo.registry.request(`${base}?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`, {
+      method: 'POST', scopes: [...repo.scopes, `repository:${from}:pull`], signal: opts.signal,
+    });
+    res.body.resume();
+    if (res.status === 201) return { mounted: from };
+    if (res.status === 202) {
+      // Not mountable (unknown there, or not allowed): the registry started an upload instead.
+      location = String(res.headers.location ?? '') || null;
+      break;
+    }
+  }
+  if (location === null) {
+    const res = await repo.registry.request(base, { method: 'POST', scopes: repo.scopes, signal: opts.signal });
+    if (res.status !== 202) throw await repo.registry.errorOf(res, `POST ${base}`);
+    res.body.resume();
+    location = String(res.headers.location ?? '');
+    if (!location) throw new Unavailable(`${repo.registry.host}: the registry started an upload without a Location`);
+  }
+  await repo.registry.ensureAuth(repo.scopes, opts.signal);
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) { sent += chunk.length; opts.onBytes?.(sent); cb(null, chunk); },
+  });
+  const source = await blob.open();
+  source.once('error', (err) => counter.destroy(err));
+  source.pipe(counter);
+  const patch = await repo.registry.request(pathOf(location), {
+    method: 'PATCH', scopes: repo.scopes, signal: opts.signal, body: counter,
+    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
+  });
+  if (patch.status !== 202) throw await repo.registry.errorOf(patch, `PATCH upload of ${blob.digest}`);
+  patch.body.resume();
+  const next = pathOf(String(patch.headers.location ?? location));
+  const put = await repo.registry.request(withQuery(next, 'digest', blob.digest), { method: 'PUT', scopes: repo.scopes, signal: opts.signal });
+  if (put.status !== 201) throw await repo.registry.errorOf(put, `PUT upload of ${blob.digest}`);
+  put.body.resume();
+  return { mounted: null };
+}
+
+/** Location may be absolute or relative; requests take the path and query. */
+function pathOf(location: string): string {
+  const u = new URL(location, 'http://registry.invalid');
+  return u.pathname + u.search;
+}
+
+function withQuery(path: string, key: string, value: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
+}
