@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up hako on a Debian 12 machine, as root; safe to run again (it only does what is missing):
 #   1. the Debian packages hako drives: runc, conmon, iproute2, nftables, busybox-static, tini, uidmap
-#      (and the compilers node-gyp needs for better-sqlite3 and native/);
+#      (and the compilers node-gyp needs for better-sqlite3 and native/), plus the test peers
+#      (docker-registry, skopeo, apache2-utils);
 #   2. the npm dependencies (`npm ci`, skipped when package-lock.json and native/ are unchanged);
 #   3. the TypeScript build (`npm run build`, into dist/).
 # Quiet when it works; on failure it names the step and prints the end of that step's output.
@@ -34,7 +35,10 @@ step() {
 [[ -r /etc/debian_version ]] || { echo "setup: this script knows Debian (12) only; see README.md for what to install" >&2; exit 1; }
 
 # ---- 1. Debian packages -----------------------------------------------------------------------
-packages=(runc conmon iproute2 nftables busybox-static tini uidmap ca-certificates python3 make g++ tar)
+packages=(runc conmon iproute2 nftables iptables util-linux busybox-static tini uidmap ca-certificates python3 make g++ tar)
+# Test peers: Debian's registry server and skopeo (a third-party client agreeing with hako's
+# registry), htpasswd and openssl for their auth, and a static libc for the test's tiny UDP echo.
+packages+=(docker-registry skopeo apache2-utils openssl gcc libc6-dev)
 # The compatibility tests drive hakod with the real docker CLI. Machines of this project ship
 # one; where none is installed, Debian's docker.io provides the client (its daemon is not used).
 command -v docker >/dev/null 2>&1 || packages+=(docker.io)

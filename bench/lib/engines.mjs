@@ -304,23 +304,40 @@ class HakoEngine extends Engine {
   }
 }
 
-/** Starts Debian's dockerd (docker.io) with everything under a temp dir. */
-export async function startDockerd() {
+/**
+ * Starts Debian's dockerd (docker.io) with everything under a temp dir. With `networking`, it runs
+ * in a network namespace of its own (`engine.netns`, removed after it) with its default bridge,
+ * iptables rules and docker-proxy: its FORWARD DROP policy, docker0 and NAT chains live and die
+ * there, and the host's network is left as it was.
+ */
+export async function startDockerd({ networking = false } = {}) {
   if (!have('dockerd')) throw new Error('dockerd not found: apt-get install -y docker.io (benchmarks only)');
   const dir = tempDir('hako-bench-docker-');
   defer(() => removeTree(dir));
   const socketPath = join(dir, 'docker.sock');
   const logPath = join(dir, 'dockerd.log');
+  let netns;
+  if (networking) {
+    netns = `hako-bench-docker-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', netns]);
+    defer(() => spawnSync('ip', ['netns', 'del', netns], { stdio: 'ignore' }));
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  }
   const log = openSync(logPath, 'a');
-  const child = spawn('dockerd', [
+  const args = [
     '-H', `unix://${socketPath}`,
     '--data-root', join(dir, 'data'),
     '--exec-root', join(dir, 'exec'),
     '--pidfile', join(dir, 'dockerd.pid'),
-    '--iptables=false', '--ip6tables=false', '--bridge=none',
-  ], { stdio: ['ignore', log, log] });
+    ...(networking ? ['--iptables=true', '--ip6tables=false'] : ['--iptables=false', '--ip6tables=false', '--bridge=none']),
+  ];
+  // nsenter execs dockerd: the child's pid is dockerd's.
+  const child = networking
+    ? spawn('nsenter', [`--net=/run/netns/${netns}`, 'dockerd', ...args], { stdio: ['ignore', log, log] })
+    : spawn('dockerd', args, { stdio: ['ignore', log, log] });
   closeSync(log);
   const engine = new DockerEngine({ name: 'docker', dir, socketPath, cli: ['docker', '-H', `unix://${socketPath}`], child, label: 'dockerd' });
+  engine.netns = netns;
   defer(() => engine.stop());
   await waitForPing(socketPath, child, logPath, 'dockerd');
   return engine;
@@ -357,11 +374,11 @@ export async function startHakod() {
  * Starts the engines named in `which` (default: all that are available). An engine that cannot
  * start is reported and left out, so the others still get measured.
  */
-export async function startEngines(which = ['hako', 'docker']) {
+export async function startEngines(which = ['hako', 'docker'], { dockerNetworking = false } = {}) {
   const engines = [];
   for (const name of which) {
     try {
-      engines.push(name === 'hako' ? await startHakod() : await startDockerd());
+      engines.push(name === 'hako' ? await startHakod() : await startDockerd({ networking: dockerNetworking }));
     } catch (err) {
       console.error(`(${name} left out: ${err.message.split('\n')[0]})`);
       const detail = err.message.split('\n').slice(1).join('\n');

@@ -66,6 +66,7 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
   const networks = new Networking(o.network, events);
   const store = new ContainerStore(o.meta);
   networks.bind(store);
+  await networks.reconcile();
   const containers = new Containers({
     store,
     images: o.imagePort,

@@ -181,7 +181,8 @@ async function forward(msg: Buffer, upstreams: string[]): Promise<Buffer | null>
       };
       s.on('error', () => done(null));
       s.on('message', (b) => done(b));
-      s.send(msg, Number(portRaw), host);
+      // Connected, so that a refused port (ICMP unreachable) is an error now, not a 2 s timeout.
+      s.connect(Number(portRaw), host, () => s.send(msg));
     });
     if (reply) return reply;
   }

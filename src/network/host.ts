@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile, unlink, open } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { native, MNT_DETACH } from '../native/index.js';
 import { parseCidr, type Cidr } from './cidr.js';
 
@@ -114,7 +114,13 @@ export class LinuxNetHost implements NetHost {
   }
 
   linkExists(name: string): boolean {
-    return existsSync(`/sys/class/net/${name}`);
+    // /proc/self/net is this process's network namespace; /sys/class/net is the one sysfs was
+    // mounted in, which is not ours when hakod runs under `nsenter --net`.
+    try {
+      return readFileSync('/proc/self/net/dev', 'utf8').split('\n').some((l) => l.trimStart().startsWith(`${name}:`));
+    } catch {
+      return existsSync(`/sys/class/net/${name}`);
+    }
   }
 
   async sysctl(key: string, value: string): Promise<void> {

@@ -121,6 +121,7 @@ export class NetworkManager {
   readonly #sandboxes = new Map<string, SandboxInfo>();
   readonly #dns: EmbeddedDns;
   #rulesDigest = '';
+  readonly #bridging = new Map<string, Promise<void>>();
   #hostResolvers: string[] = [];
   readonly #log: { warn(msg: string): void };
 
@@ -321,7 +322,18 @@ export class NetworkManager {
     return subnetConfig(parseCidr(n.Subnet!), n.Gateway, n.IPRange);
   }
 
-  async #ensureBridge(n: NetworkInfo): Promise<void> {
+  /** Makes the network's bridge if it is missing; concurrent starts share one attempt. */
+  #ensureBridge(n: NetworkInfo): Promise<void> {
+    if (this.#host.linkExists(n.Bridge!)) return Promise.resolve();
+    let p = this.#bridging.get(n.Id);
+    if (!p) {
+      p = this.#makeBridge(n).finally(() => this.#bridging.delete(n.Id));
+      this.#bridging.set(n.Id, p);
+    }
+    return p;
+  }
+
+  async #makeBridge(n: NetworkInfo): Promise<void> {
     const br = n.Bridge!;
     if (this.#host.linkExists(br)) return;
     // Another engine (or the host) may have taken the subnet since it was chosen.
@@ -455,6 +467,11 @@ export class NetworkManager {
     return e;
   }
 
+  /** Every container this manager holds endpoints or a sandbox for. */
+  containerIds(): string[] {
+    return [...new Set([...[...this.#endpoints.values()].map((e) => e.containerId), ...this.#sandboxes.keys()])];
+  }
+
   /** Forgets a removed container's endpoints. */
   forget(containerId: string): void {
     for (const e of this.endpointsFor(containerId)) this.#deleteEndpoint(e);
@@ -494,6 +511,8 @@ export class NetworkManager {
     const nsPath = join(this.#netnsDir, containerId);
     const sandbox: SandboxInfo = { containerId, nsPath, ports: [], dns: opts.dns };
     try {
+      // Bridges first: an idle default bridge may move to another subnet before addresses are taken.
+      for (const e of eps) await this.#ensureBridge(this.#networks.get(e.networkId)!);
       const ns: string[] = ['link set lo up'];
       const hostCmds: string[] = [];
       let routed = false;
@@ -513,7 +532,6 @@ export class NetworkManager {
         if (this.#networks.get(primary.networkId)!.Internal) throw new InvalidArgument(`network ${this.#networks.get(primary.networkId)!.Name} is internal: ports cannot be published on it`);
         sandbox.ports = await this.#resolvePorts(containerId, opts.ports);
       }
-      for (const e of eps) await this.#ensureBridge(this.#networks.get(e.networkId)!);
       this.#saveSandbox(sandbox);
       for (const e of eps) this.#saveEndpoint(e);
       await this.#host.newNetns(nsPath, ns);

@@ -69,3 +69,28 @@ export function hostCapabilities(): string[] | undefined {
     return undefined;
   }
 }
+
+const LIMIT_ROWS: Record<string, string> = {
+  'Max cpu time': 'cpu', 'Max file size': 'fsize', 'Max data size': 'data', 'Max stack size': 'stack',
+  'Max core file size': 'core', 'Max resident set': 'rss', 'Max processes': 'nproc', 'Max open files': 'nofile',
+  'Max locked memory': 'memlock', 'Max address space': 'as', 'Max file locks': 'locks',
+  'Max pending signals': 'sigpending', 'Max msgqueue size': 'msgqueue', 'Max nice priority': 'nice',
+  'Max realtime priority': 'rtprio', 'Max realtime timeout': 'rttime',
+};
+
+/** This process's hard rlimits by Docker's ulimit name ("unlimited" left out), from /proc/self/limits. */
+export function hostHardLimits(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n')) {
+      const row = Object.keys(LIMIT_ROWS).find((r) => line.startsWith(r));
+      if (!row) continue;
+      const hard = line.slice(row.length).trim().split(/\s+/)[1];
+      const n = Number(hard);
+      if (Number.isSafeInteger(n)) out[LIMIT_ROWS[row] as string] = n;
+    }
+  } catch {
+    // Not Linux or no procfs: nothing known, nothing refused.
+  }
+  return out;
+}

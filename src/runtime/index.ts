@@ -18,7 +18,7 @@ export {
 export { DOCKER_DEFAULT_CAPABILITIES, ALL_CAPABILITIES, effectiveCapabilities, normalizeCapability } from './capabilities.js';
 export { convertDockerSeccomp, dockerDefaultProfile, type DockerSeccompProfile } from './seccomp.js';
 export { resolveUser, secureJoin, type ResolvedUser } from './user.js';
-export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit, hostCapabilities } from './host.js';
+export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit, hostCapabilities, hostHardLimits } from './host.js';
 export { CannotStartError, startFailureExitCode } from './runc.js';
 export type {
   OciRuntime, CreateOptions, RuntimeState, ContainerStatus, ExitInfo, AttachStream, ExecOptions, ExecHandle,

@@ -82,6 +82,9 @@ export interface RuntimeSettings {
   noNewPrivileges?: boolean;
   /** `default` (Docker's profile, the default), `unconfined`, or a profile in Docker's format. */
   seccomp?: 'default' | 'unconfined' | DockerSeccompProfile;
+  /** Docker's HostConfig.MaskedPaths/ReadonlyPaths (`--security-opt systempaths=unconfined`: []); default Docker's lists. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   /** Device nodes to create (and allow in the device cgroup). */
   devices?: DeviceSetting[];
   /** Bind and tmpfs mounts; a mount on a default mount's destination replaces it. */
@@ -275,8 +278,8 @@ export function buildOciSpec(s: RuntimeSettings): OciSpec {
     }));
   }
   if (!s.privileged) {
-    spec.linux.maskedPaths = [...DOCKER_MASKED_PATHS];
-    spec.linux.readonlyPaths = [...DOCKER_READONLY_PATHS];
+    spec.linux.maskedPaths = [...(s.maskedPaths ?? DOCKER_MASKED_PATHS)];
+    spec.linux.readonlyPaths = [...(s.readonlyPaths ?? DOCKER_READONLY_PATHS)];
     const seccomp = s.seccomp ?? 'default';
     if (seccomp !== 'unconfined') {
       const profile = seccomp === 'default' ? dockerDefaultProfile() : seccomp;

@@ -69,6 +69,8 @@ export interface StartHakodOptions {
   busybox?: boolean;
   /** Extra hakod flags. */
   args?: string[];
+  /** Runs hakod in this network namespace (a name under /run/netns), e.g. to give it a FORWARD DROP of its own. */
+  netns?: string;
 }
 
 let busyboxTar: string | undefined;
@@ -185,7 +187,10 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
     rmSync(socket, { force: true }); // a SIGKILLed daemon leaves its socket file behind
     const fd = openSync(logFile, 'a');
     try {
-      child = spawn(process.execPath, [join(REPO_ROOT, 'bin/hakod'), '-H', host, '--data-root', dataRoot, '--exec-root', execRoot, ...(opts.args ?? [])], {
+      const argv = [process.execPath, join(REPO_ROOT, 'bin/hakod'), '-H', host, '--data-root', dataRoot, '--exec-root', execRoot, ...(opts.args ?? [])];
+      // nsenter execs hakod: the pid stays hakod's.
+      if (opts.netns) argv.unshift('nsenter', `--net=/run/netns/${opts.netns}`);
+      child = spawn(argv[0]!, argv.slice(1), {
         cwd: REPO_ROOT, env: baseEnv, stdio: ['ignore', fd, fd],
       });
     } finally {

@@ -166,3 +166,27 @@ export function resourceUpdate(hc: Json, body: Json, host: HostFacts): { patch: 
   if (resources.cpu && resources.cpu.quota === undefined && (isSet(hc.NanoCpus) || isSet(hc.CpuQuota))) resources.cpu.quota = -1;
   return { patch, resources };
 }
+
+/**
+ * The HostConfig fields of this issue as `docker inspect` shows them when the create body left
+ * them out (moby's zero values, the daemon's defaults): only missing keys are filled.
+ */
+export function hostConfigDefaults(hc: Json, host: { cgroupVersion: 1 | 2; maskedPaths: readonly string[]; readonlyPaths: readonly string[] }): void {
+  const defaults: Json = {
+    CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0, CpuQuota: 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '',
+    Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: 0, MemorySwap: 0,
+    MemorySwappiness: null, OomKillDisable: host.cgroupVersion === 1 ? false : null, PidsLimit: null, Ulimits: [],
+    CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    GroupAdd: null, OomScoreAdj: 0, PidMode: '', UTSMode: '', UsernsMode: '', VolumeDriver: '', VolumesFrom: null,
+    CgroupnsMode: host.cgroupVersion === 2 ? 'private' : 'host', Cgroup: '', Runtime: 'runc', Isolation: '',
+    Sysctls: undefined, PublishAllPorts: false, ShmSize: 67108864,
+  };
+  for (const [k, v] of Object.entries(defaults)) if (!(k in hc) && v !== undefined) hc[k] = v;
+  if (!hc.IpcMode) hc.IpcMode = 'private';
+  if (!hc.CgroupnsMode) hc.CgroupnsMode = defaults.CgroupnsMode;
+  // The paths actually masked (none when privileged), as docker records them.
+  if (hc.MaskedPaths === undefined || hc.MaskedPaths === null) hc.MaskedPaths = hc.Privileged ? [] : [...host.maskedPaths];
+  if (hc.ReadonlyPaths === undefined || hc.ReadonlyPaths === null) hc.ReadonlyPaths = hc.Privileged ? [] : [...host.readonlyPaths];
+}

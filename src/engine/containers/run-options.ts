@@ -6,7 +6,8 @@
  * the running container x's namespace paths.
  */
 import { NotFound, Conflict } from '../../errdefs/index.js';
-import { buildOciSpec, type NamespaceSetting, type RuntimeSettings } from '../../runtime/index.js';
+import { buildOciSpec, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, type NamespaceSetting, type RuntimeSettings } from '../../runtime/index.js';
+import { hostConfigDefaults } from './resources.js';
 import type { ContainerControl, ContainerExtension } from '../extensions.js';
 import type { ContainerRecord } from './record.js';
 import { runtimeSettingsOf } from './runtime-settings.js';
@@ -34,6 +35,7 @@ export class RunOptionsExtension implements ContainerExtension {
 
   create(rec: ContainerRecord): void {
     const hc = rec.HostConfig;
+    hostConfigDefaults(hc, { cgroupVersion: this.#cgroupVersion, maskedPaths: DOCKER_MASKED_PATHS, readonlyPaths: DOCKER_READONLY_PATHS });
     this.#target(hc.IpcMode);
     this.#target(hc.PidMode);
     // A dry run of what start does: every option the spec builder checks is checked now.

@@ -1,6 +1,6 @@
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
-import { withInit, hostNofileLimit, hostCapabilities } from '../../runtime/index.js';
+import { withInit, hostNofileLimit, hostCapabilities, hostHardLimits } from '../../runtime/index.js';
 import type { Json } from '../contract.js';
 import type { RuntimeUser } from '../ports.js';
 import { availableParallelism } from 'node:os';
@@ -60,6 +60,9 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
           throw new InvalidArgument(`invalid --security-opt seccomp: the profile is not valid JSON`);
         }
       }
+    } else if (key === 'systempaths') {
+      // `systempaths=unconfined` arrives as empty HostConfig.MaskedPaths/ReadonlyPaths (below).
+      if (value !== 'unconfined') throw new InvalidArgument(`invalid --security-opt systempaths=${value}: the only value is unconfined`);
     } else if (key === 'label' || key === 'apparmor') {
       // No SELinux or AppArmor on this engine: docker ignores these too when the LSM is absent.
     } else {
@@ -75,6 +78,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
   checkOomScoreAdj(hc.OomScoreAdj);
   const devices = hc.Privileged ? hostDevices() : devicesOf((hc.Devices as Array<Record<string, string>> | null) ?? []);
   checkNamespaceModes(hc);
+  checkUlimitsAgainstHost((hc.Ulimits as Array<{ Name: string; Hard: number }> | null) ?? []);
   return {
     id: i.id,
     rootfs: i.rootfs,
@@ -93,6 +97,8 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     seccomp,
     mounts,
     devices,
+    ...(Array.isArray(hc.MaskedPaths) ? { maskedPaths: hc.MaskedPaths as string[] } : {}),
+    ...(Array.isArray(hc.ReadonlyPaths) ? { readonlyPaths: hc.ReadonlyPaths as string[] } : {}),
     namespaces: {
       network: networkMode === 'host' ? 'host' : 'private',
       pid: ns(hc.PidMode),
@@ -139,4 +145,22 @@ export function checkNamespaceModes(hc: Json): void {
   check('IpcMode', '--ipc', ['private', 'shareable', 'host'], true);
   check('PidMode', '--pid', ['host'], true);
   check('UTSMode', '--uts', ['host'], false);
+}
+
+/**
+ * runc sets rlimits with hakod's capabilities: without CAP_SYS_RESOURCE no hard limit may go above
+ * hakod's own, and runc would fail at start with "operation not permitted". Say so at create.
+ */
+function checkUlimitsAgainstHost(ulimits: Array<{ Name: string; Hard: number }>): void {
+  if (ulimits.length === 0 || !BOUNDING || BOUNDING.includes('CAP_SYS_RESOURCE')) return;
+  const hard = hostHardLimits();
+  for (const u of ulimits) {
+    const max = hard[String(u.Name).toLowerCase()];
+    if (max !== undefined && u.Hard > max) {
+      throw new InvalidArgument(
+        `invalid ulimit ${u.Name}: hard limit ${u.Hard} is above hakod's own (${max}) and hakod lacks CAP_SYS_RESOURCE to raise it; ` +
+          `use at most ${max} or raise hakod's limit (LimitNOFILE= etc. in its service)`,
+      );
+    }
+  }
 }

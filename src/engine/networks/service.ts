@@ -54,11 +54,42 @@ export class Networking implements NetworkService {
   constructor(manager: NetworkManager, events: EventBus) {
     this.#m = manager;
     this.#events = events;
+    // The embedded DNS answers a container's current name.
+    events.subscribe((ev) => {
+      if (ev.Type === 'container' && ev.Action === 'rename' && ev.Actor.Attributes.name) this.#m.rename(ev.Actor.ID, ev.Actor.Attributes.name);
+    });
   }
 
   /** The container store, once the container service exists. */
   bind(containers: ContainerLookup): void {
     this.#containers = containers;
+  }
+
+  /**
+   * Before containers are restored: endpoints and namespaces of containers that no longer exist
+   * (removed while a crashed hakod could not see it), and namespaces of containers recorded as
+   * stopped, are released.
+   */
+  async reconcile(): Promise<void> {
+    for (const id of this.#m.containerIds()) {
+      const rec = this.#find(id);
+      if (!rec) {
+        await this.#m.stop(id);
+        this.#m.forget(id);
+      } else if (!rec.State.Running && this.#m.sandbox(id)) {
+        await this.#m.stop(id);
+      }
+    }
+  }
+
+  /** The container, or undefined (the store throws NotFound for a full id it does not hold). */
+  #find(ref: string): ContainerRecord | undefined {
+    try {
+      return this.#store.find(ref);
+    } catch (err) {
+      if (err instanceof NotFound) return undefined;
+      throw err;
+    }
   }
 
   get #store(): ContainerLookup {
@@ -198,7 +229,7 @@ export class Networking implements NetworkService {
     if (mode.startsWith('container:')) {
       const target = mode.slice(10);
       // Not NotFound: a 404 on create makes the docker CLI try to pull the image.
-      if (!this.#store.find(target)) throw new InvalidArgument(`network mode ${mode}: no such container: ${target}`);
+      if (!this.#find(target)) throw new InvalidArgument(`network mode ${mode}: no such container: ${target}`);
       if (Object.keys(endpoints).length) throw new InvalidArgument('conflicting options: networks cannot be given with --network container:');
       return;
     }
@@ -262,18 +293,22 @@ export class Networking implements NetworkService {
       await writeFile(rec.ResolvConfPath, resolvConfFile(hostResolv, dns, search, options));
       return;
     }
+    // As docker: a network removed (or pruned) while the container was stopped fails its start.
+    const primary = this.#m.find(mode);
+    if (!this.#m.endpointsFor(rec.Id).some((e) => e.networkId === primary.Id)) throw new NotFound(`network ${mode} not found`);
     const sb = await this.#m.start(rec.Id, { ports: portRequests(rec), dns });
     settings.namespaces.network = { path: sb.nsPath };
-    await this.#writeHosts(rec, extraHosts);
     const eps = this.#m.endpointsFor(rec.Id);
     const userNet = eps.map((e) => this.#m.find(e.networkId)).find((n) => !n.Builtin && n.Driver === 'bridge');
+    let resolv: string;
     if (userNet) {
       // The embedded DNS listens on the network's gateway; it forwards what it does not know.
       const keep = resolvConfFile(hostResolv, ['0.0.0.0'], search, options).split('\n').filter((l) => l && !l.startsWith('nameserver'));
-      await writeFile(rec.ResolvConfPath, [`nameserver ${userNet.Gateway}`, ...keep].join('\n') + '\n');
+      resolv = [`nameserver ${userNet.Gateway}`, ...keep].join('\n') + '\n';
     } else {
-      await writeFile(rec.ResolvConfPath, resolvConfFile(hostResolv, dns, search, options));
+      resolv = resolvConfFile(hostResolv, dns, search, options);
     }
+    await Promise.all([this.#writeHosts(rec, extraHosts), writeFile(rec.ResolvConfPath, resolv)]);
   }
 
   async #writeHosts(rec: ContainerRecord, extra?: string[]): Promise<void> {

@@ -142,7 +142,7 @@ test('no-new-privileges shows in the process status', async () => {
 });
 
 test('masked and read-only paths are in place unless --privileged, which also gets every capability and host device', async () => {
-  const plain = await run({ Cmd: ['sh', '-c', 'cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/domainname || echo ro; ls /dev'] });
+  const plain = await run({ Cmd: ['sh', '-c', 'cat /proc/interrupts | wc -c; echo 1 > /proc/sys/kernel/domainname || echo ro; ls /dev'] });
   assert.match(plain.stdout, /^0\nro\n/);
   const priv = await run({ Cmd: ['sh', '-c', 'grep CapEff /proc/self/status; ls /dev'], HostConfig: { Privileged: true } });
   // Every capability hakod itself holds (its bounding set), as docker gives all it can.
@@ -217,4 +217,19 @@ test('bad run options fail at create with a clear message and create nothing', a
     await assert.rejects(t.engine.containers.create({ Image: 'busybox', Cmd: ['true'], HostConfig: hc }, {}), message);
   }
   assert.equal((await t.engine.containers.list({ all: true })).length, before);
+});
+
+test('inspect shows HostConfig with docker\'s defaults; systempaths=unconfined unmasks /proc', async () => {
+  const c = t.engine.containers;
+  const { Id } = await c.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 64 << 20 } }, {});
+  const hc = (await c.inspect(Id)).HostConfig as Json;
+  assert.equal(hc.Memory, 64 << 20);
+  assert.equal(hc.IpcMode, 'private');
+  assert.equal(hc.CgroupnsMode, v1 ? 'host' : 'private');
+  assert.deepEqual(hc.Ulimits, []);
+  assert.equal(hc.PidsLimit, null);
+  assert.ok((hc.MaskedPaths as string[]).includes('/proc/interrupts'));
+  await c.remove(Id, {});
+  const r = await run({ Cmd: ['sh', '-c', 'head -c 1 /proc/interrupts | wc -c'], HostConfig: { Privileged: false, SecurityOpt: ['systempaths=unconfined'], MaskedPaths: [], ReadonlyPaths: [] } });
+  assert.equal(r.stdout.trim(), '1', r.stderr);
 });
