@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
@@ -718,6 +719,65 @@ static napi_value js_shutdown_write(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// ---- idmapped mounts ------------------------------------------------------------------------
+// idmapMount(source, target, usernsFd): clones the mount at `source` (open_tree), gives the clone
+// the id mapping of the user namespace `usernsFd` (mount_setattr MOUNT_ATTR_IDMAP) and attaches it
+// at `target` (move_mount). hakod's userns-remap shows image layers through such mounts, so files
+// owned by 0 in a layer appear owned by the remapped root without copying the layer
+// (overlayfs accepts idmapped lower layers since Linux 5.19).
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+struct hako_mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+
+static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  get_args(env, info, 3, argv);
+  char *source = NULL, *target = NULL;
+  int64_t userns;
+  napi_value r = NULL;
+  if (get_string(env, argv[0], "source", false, &source) &&
+      get_string(env, argv[1], "target", false, &target) &&
+      get_int64(env, argv[2], "usernsFd", &userns)) {
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | O_CLOEXEC);
+    if (fd < 0) {
+      r = throw_errno(env, errno, "open_tree", source);
+    } else {
+      struct hako_mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+      if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+        r = throw_errno(env, errno, "mount_setattr", source);
+      else if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        r = throw_errno(env, errno, "move_mount", target);
+      else
+        r = undefined(env);
+      close(fd);
+    }
+  }
+  free(source);
+  free(target);
+  return r;
+}
+
 // ---- module --------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -733,6 +793,7 @@ NAPI_MODULE_INIT() {
       {"receiveFd", NULL, js_receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seqpacketWatch", NULL, js_seqpacket_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdownWrite", NULL, js_shutdown_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -20,6 +20,7 @@ export type RouteKey =
   | 'imageGetAll' | 'imageGet' | 'imageLoad' | 'imagePrune' | 'commit'
   | 'imagePush' | 'imageSearch' | 'auth'
   | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats'
+  | 'build'
   | 'networkList' | 'networkCreate' | 'networkPrune' | 'networkInspect' | 'networkDelete' | 'networkConnect' | 'networkDisconnect';
 
 export interface RouteMatch {
@@ -46,6 +47,7 @@ const EXACT = new Map<string, RouteKey>([
   ['POST /images/load', 'imageLoad'],
   ['POST /images/prune', 'imagePrune'],
   ['POST /commit', 'commit'],
+  ['POST /build', 'build'],
   ['GET /volumes', 'volumeList'],
   ['POST /volumes/create', 'volumeCreate'],
   ['POST /volumes/prune', 'volumePrune'],

@@ -35,6 +35,11 @@ export interface DaemonConfig {
   liveRestore: boolean;
   /** Seconds a shutdown waits at least for containers to stop (dockerd's shutdown-timeout; default 15; -1 forever). */
   shutdownTimeout: number;
+  /**
+   * dockerd's userns-remap (flag --userns-remap, daemon.json "userns-remap"): `default` (the
+   * hako-remap user) or `user[:group]` with ranges in /etc/subuid and /etc/subgid; null: off.
+   */
+  usernsRemap: string | null;
   /** daemon.json keys hakod does not interpret yet, kept as written for the subsystems that will. */
   extra: Record<string, unknown>;
 }
@@ -61,9 +66,10 @@ export interface DaemonFlags {
   pidfile?: string;
   liveRestore?: boolean;
   shutdownTimeout?: string;
+  usernsRemap?: string;
 }
 
-type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile' | 'shutdownTimeout';
+type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile' | 'shutdownTimeout' | 'usernsRemap';
 
 const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['-H', 'hosts'], ['--host', 'hosts'],
@@ -74,6 +80,7 @@ const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['-l', 'logLevel'], ['--log-level', 'logLevel'],
   ['-p', 'pidfile'], ['--pidfile', 'pidfile'],
   ['--shutdown-timeout', 'shutdownTimeout'],
+  ['--userns-remap', 'usernsRemap'],
 ]);
 
 export const USAGE = `Usage:  hakod [OPTIONS]
@@ -92,6 +99,7 @@ Options:
   -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/hakod.pid")
       --runtime string          OCI runtime for containers (default "${DEFAULTS.runtime}")
       --shutdown-timeout int    Seconds to wait at least for containers to stop on shutdown (default 15)
+      --userns-remap string     User/Group setting for user namespaces ("default" or "user[:group]")
   -v, --version                 Print version information and quit
 `;
 
@@ -165,6 +173,7 @@ const FILE_KEYS: Record<string, ValueFlag | 'debug' | 'runtimes' | 'liveRestore'
   pidfile: 'pidfile',
   debug: 'debug',
   runtimes: 'runtimes',
+  'userns-remap': 'usernsRemap',
 };
 
 export interface ResolvedConfig {
@@ -231,10 +240,12 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
     throw new InvalidArgument(`invalid shutdown-timeout ${JSON.stringify(rawTimeout)}: use a whole number of seconds, or -1 to wait forever`);
   }
 
+  const usernsRemap = flags.usernsRemap ?? optionalString(fromFile.usernsRemap, where('userns-remap')) ?? null;
+
   return {
     config: {
       hosts, dataRoot, execRoot, pidfile, logLevel: logLevel ?? DEFAULTS.logLevel, runtime: defaultRuntime, runtimes,
-      configFile: fileText === null ? null : fileName, extra, liveRestore, shutdownTimeout,
+      configFile: fileText === null ? null : fileName, extra, liveRestore, shutdownTimeout, usernsRemap,
     },
     warnings,
   };

@@ -3,8 +3,9 @@
  * them to the engine's ports, and hands the engine to the API server. Nothing else constructs a
  * subsystem.
  */
-import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, chown, mkdir, readFile, writeFile, rm, stat } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ContentStore, LayerStore, openMetadataDb, changesOf, tarUpperAsLayer, tarDirectory, applyLayerTar } from '../storage/index.js';
@@ -13,9 +14,11 @@ import { ConmonRuncRuntime, detectCgroupVersion, findInitBinary, lookPath } from
 import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
 import { createEngine, EventBus, RunOptionsExtension, Supervisor, type Engine, type RegistryClientService, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
 import { createVolumes } from '../volumes/index.js';
+import { openUserNamespace, resolveRemap, UsernsExtension } from '../userns/index.js';
 import { NetworkManager, networkConfigOf } from '../network/index.js';
 import { RegistryService } from '../registry/index.js';
 import { InvalidArgument } from '../errdefs/index.js';
+import { Builder } from '../build/index.js';
 import type { DaemonConfig } from './config.js';
 
 export interface BuiltEngine {
@@ -38,11 +41,24 @@ interface Logger {
 
 export async function buildEngine(config: DaemonConfig, logger?: Logger): Promise<BuiltEngine> {
   const log: Logger = logger ?? { debug() {}, info() {}, warn: (m) => console.error(m), error: (m) => console.error(m) };
-  const dataRoot = config.dataRoot;
+  // userns-remap: as dockerd, a data root of its own per remapped root (<data-root>/<uid>.<gid>),
+  // which the remapped root may traverse (group), below a top that others may only pass through.
+  const remap = config.usernsRemap ? await resolveRemap(config.usernsRemap) : null;
+  if (remap) {
+    await mkdir(config.dataRoot, { recursive: true, mode: 0o701 });
+    await chmod(config.dataRoot, 0o701);
+    await checkSearchable(dirname(config.dataRoot), remap.uid);
+  }
+  const dataRoot = remap ? join(config.dataRoot, `${remap.uid}.${remap.gid}`) : config.dataRoot;
   const execRoot = config.execRoot;
   await mkdir(dataRoot, { recursive: true, mode: 0o710 });
   await mkdir(execRoot, { recursive: true, mode: 0o700 });
   await mkdir(join(dataRoot, 'containers'), { recursive: true, mode: 0o710 });
+  if (remap) {
+    for (const dir of [dataRoot, join(dataRoot, 'containers')]) await chown(dir, 0, remap.gid);
+    log.info(`userns-remap "${remap.spec}": container root is ${remap.uid}:${remap.gid} on the host (${remap.user}:${remap.group})`);
+  }
+  const usernsFd = remap ? await openUserNamespace(remap.uidMappings, remap.gidMappings) : null;
   await mkdir(join(execRoot, 'bundles'), { recursive: true, mode: 0o700 });
   const tmpDir = join(dataRoot, 'tmp');
   // Whatever a crash left half-written here is garbage by definition.
@@ -51,7 +67,11 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
 
   const meta = openMetadataDb(join(dataRoot, 'hako.db'));
   const content = new ContentStore(join(dataRoot, 'content'));
-  const layers = new LayerStore({ root: join(dataRoot, 'overlay'), db: meta });
+  const layers = new LayerStore({
+    root: join(dataRoot, 'overlay'),
+    db: meta,
+    ...(remap && usernsFd !== null ? { idmap: { usernsFd, uid: remap.uid, gid: remap.gid } } : {}),
+  });
   let usingImage: (id: string) => Array<{ id: string; running: boolean }> = () => [];
   const images = createImageService({
     db: meta,
@@ -129,7 +149,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
 
   const daemonId = await daemonIdentity(join(dataRoot, 'engine-id'));
   const events = new EventBus();
-  const volumes = createVolumes({ dataRoot, meta, events });
+  const volumes = createVolumes({ dataRoot, meta, events, rootOwner: remap ? { uid: remap.uid, gid: remap.gid } : null });
   const supervisor = new Supervisor({ runtime, logger: log });
   const network = new NetworkManager({ db: meta, execRoot, ...networkConfigOf(config.extra, dataRoot), logger: log });
   await network.restore();
@@ -142,7 +162,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     images,
     volumes: volumes.service,
     events,
-    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), supervisor],
+    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), new UsernsExtension(remap), supervisor],
     imagePort,
     rootfs,
     runtime,
@@ -152,9 +172,19 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     initPath: findInitBinary(),
     daemonId,
     debug: config.logLevel === 'debug',
+    usernsRemap: remap !== null,
     logger: log,
   });
   usingImage = (id) => engine.containersUsingImage(id);
+  const builder = new Builder({
+    db: meta,
+    tmpDir,
+    containers: engine.containers,
+    images,
+    layers,
+    pull: (ref, progress, signal) => registryService.pull({ ref, auth: null, progress, signal }),
+  });
+  engine.build = { build: (context, opts, progress) => builder.build(context, opts, progress) };
   const liveRestore = config.liveRestore === true;
   return {
     engine,
@@ -162,6 +192,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
       await supervisor.shutdown({ stopContainers: !liveRestore });
       await engine.close();
       meta.close();
+      if (usernsFd !== null) closeSync(usernsFd);
     },
     shutdownGraceMs() {
       const base = (config.shutdownTimeout ?? 15) * 1000;
@@ -180,6 +211,16 @@ function stringListOption(value: unknown, key: string): string[] {
     for (const m of value) if (!/^https?:\/\/[^/]+/.test(m)) throw new InvalidArgument(`daemon config "registry-mirrors": "${m}" is not a URL (use https://host[:port])`);
   }
   return value;
+}
+
+/** Every directory above the data root must let others pass (dockerd checks the same). */
+async function checkSearchable(dir: string, uid: number): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (((await stat(d)).mode & 0o001) === 0) {
+      throw new InvalidArgument(`userns-remap: ${d} is not searchable by the remapped root (uid ${uid}), so containers could not reach their root filesystems; chmod o+x ${d} or choose another data-root`);
+    }
+    if (d === '/') return;
+  }
 }
 
 async function daemonIdentity(path: string): Promise<string> {

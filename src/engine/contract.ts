@@ -149,6 +149,8 @@ export interface VolumeService {
   remove(name: string, opts?: { force?: boolean }): Promise<void>;
   /** Anonymous unused volumes; with filter all=true every unused one. */
   prune(filters: Filters): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  /** For /system/df: every volume in Docker's shape with UsageData {Size, RefCount}. */
+  usage?(): Promise<Json[]>;
 }
 
 /**
@@ -191,6 +193,19 @@ export interface StatsService {
   container(ref: string, opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal }): Promise<AsyncIterable<Json>>;
 }
 
+/** POST /build: a Dockerfile build from a tar context (Docker's legacy builder protocol). */
+export interface BuildService {
+  /**
+   * Reports Docker's JSON progress messages ({stream}, {aux: {ID}}) to `progress`; returns the
+   * image id. Errors are thrown (api/ sends them as errorDetail); nothing is tagged on failure.
+   */
+  build(context: Readable, opts: {
+    dockerfile?: string; tags?: string[]; buildArgs?: Record<string, string | null>; target?: string;
+    labels?: Record<string, string>; noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string;
+    signal?: AbortSignal;
+  }, progress: (msg: Json) => void): Promise<string>;
+}
+
 /** Everything api/ needs; one instance, built by daemon/'s composition root. */
 export interface Engine {
   containers: ContainerService;
@@ -202,4 +217,6 @@ export interface Engine {
   stats: StatsService;
   networks: NetworkService;
   registry: RegistryClientService;
+  /** Set by the composition root when the builder is wired (src/build/). */
+  build?: BuildService;
 }

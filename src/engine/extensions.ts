@@ -48,6 +48,11 @@ export interface ContainerExtension {
   readonly updateKeys?: readonly string[];
   /** Validates and applies this extension's part of an update body (the record is saved after). */
   update?(rec: ContainerRecord, body: Json): void;
+  /**
+   * Host directories or files this extension mounts into the container (bind mounts, volumes),
+   * so `cp`, `stat` and archive requests on those paths reach them as docker's do.
+   */
+  mountPoints?(rec: ContainerRecord): Array<{ destination: string; source: string }>;
   /** `ps --filter` keys this extension answers for (health ...): false drops the container. */
   matches?(rec: ContainerRecord, filters: Record<string, string[]>): boolean;
 }

@@ -43,6 +43,8 @@ export interface EngineOptions {
   initPath: string | null;
   daemonId: string;
   debug: boolean;
+  /** hakod runs with userns-remap (shown in `info`). */
+  usernsRemap?: boolean;
   logger: { warn(msg: string): void; debug(msg: string): void };
   /** Networks, volumes, supervision, in the order they set up (teardown is reversed). */
   extensions?: ContainerExtension[];
@@ -85,8 +87,8 @@ export async function createEngine(o: EngineOptions): Promise<RunningEngine> {
   const exec = new Execs(containers, o.runtime);
   const system = new System({
     id: o.daemonId, dataRoot: o.dataRoot, execRoot: o.execRoot, runtimeName: o.runtimeName, runtimePath: o.runtimePath,
-    initPath: o.initPath, cgroupVersion: cgroupVersionOfHost(), debug: o.debug,
-  }, containers, o.images);
+    initPath: o.initPath, cgroupVersion: cgroupVersionOfHost(), debug: o.debug, usernsRemap: o.usernsRemap === true,
+  }, containers, o.images, o.volumes);
   return {
     containers,
     exec,

@@ -1,6 +1,6 @@
 import { cpus, hostname, release, totalmem, arch } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
-import type { ImageService, Json, SystemService } from './contract.js';
+import type { ImageService, Json, SystemService, VolumeService } from './contract.js';
 import type { Containers } from './containers/service.js';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -16,6 +16,8 @@ export interface SystemInfoOptions {
   initPath: string | null;
   cgroupVersion: '1' | '2';
   debug: boolean;
+  /** The daemon remaps container root (userns-remap): info's SecurityOptions say `name=userns`. */
+  usernsRemap?: boolean;
 }
 
 const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[arch()] ?? arch();
@@ -37,12 +39,14 @@ export class System implements SystemService {
   readonly #o: SystemInfoOptions;
   readonly #containers: Containers;
   readonly #images: ImageService;
+  readonly #volumes: VolumeService | undefined;
   readonly #os = operatingSystem();
 
-  constructor(o: SystemInfoOptions, containers: Containers, images: ImageService) {
+  constructor(o: SystemInfoOptions, containers: Containers, images: ImageService, volumes?: VolumeService) {
     this.#o = o;
     this.#containers = containers;
     this.#images = images;
+    this.#volumes = volumes;
   }
 
   version(): Json {
@@ -111,13 +115,15 @@ export class System implements SystemService {
       Isolation: '',
       InitBinary: this.#o.initPath ?? '',
       ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin'],
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(this.#o.usernsRemap ? ['name=userns'] : [])],
       Warnings: [],
     };
   }
 
   async df(): Promise<Json> {
-    const [images, containers] = await Promise.all([this.#images.list({}), this.#containers.list({ all: true, size: true })]);
-    return { LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images, Containers: containers, Volumes: [], BuildCache: [] };
+    const [images, containers, volumes] = await Promise.all([
+      this.#images.list({}), this.#containers.list({ all: true, size: true }), this.#volumes?.usage?.() ?? Promise.resolve([]),
+    ]);
+    return { LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
   }
 }

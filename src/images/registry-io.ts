@@ -5,12 +5,14 @@
  * reach the content store; here each layer's diff id is verified as it unpacks, and the whole
  * image is committed or rolled back as one.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { Internal, InvalidArgument, NotFound } from '../errdefs/index.js';
-import { configProblem, type ImageConfig } from './config.js';
+import { nextChainId } from '../storage/index.js';
+import { configProblem, layerCompression, MEDIA_TYPE, type ImageConfig } from './config.js';
 import { tagTarget, type ImageCore, type NamedRef, type NewImage } from './core.js';
+import type { LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { Rollback } from './streams.js';
+import { Rollback, uncompressed } from './streams.js';
 
 export interface PulledLayer {
   /** Digest of the blob as the registry serves it (compressed or not). */
@@ -22,6 +24,13 @@ export interface PulledLayer {
   onExtract?: (blobBytes: number) => void;
   /** Called when the layer is unpacked (or found already unpacked). */
   onDone?: () => void;
+  /**
+   * The blob's bytes while it downloads, so the layer unpacks as they arrive. The stream ends
+   * only after the whole blob verified; `open` gives null when it cannot be followed (then the
+   * layer unpacks from the content store after `ready`), and a stream that broke because the
+   * download resumed sets `interrupted`: the layer is unpacked again from the store.
+   */
+  live?: { open(): Readable | null; readonly interrupted: boolean };
 }
 
 export interface PulledImage {
@@ -71,10 +80,23 @@ export async function addPulledImage(core: ImageCore, img: PulledImage): Promise
       const image: NewImage = { configBytes: img.configBytes, layers: [], blobs: [], parent: '', tags, digests };
       let parent: string | null = null;
       for (const [i, l] of img.layers.entries()) {
+        const diffId = diffIds[i] as string;
+        let added: { layer: LayerRow; blob: LayerBlob } | null = null;
+        const stream = l.live?.open() ?? null;
+        if (stream !== null) {
+          try {
+            added = await applyStreamed(core, parent, stream, { ...l, diffId, rb, ...(img.signal ? { signal: img.signal } : {}) });
+          } catch (err) {
+            // A failed download's own error says best what went wrong.
+            await l.ready;
+            if (!l.live?.interrupted) throw err;
+          }
+        }
+        // The verified blob is in the content store (the stream ended only after it verified).
         await l.ready;
         // The blob is in the content store: addLayer reads it from there, the stream is unused.
-        const { layer, blob } = await core.addLayer(parent, Readable.from([]), {
-          mediaType: l.mediaType, blobDigest: l.digest, diffId: diffIds[i] as string, rb,
+        const { layer, blob }: { layer: LayerRow; blob: LayerBlob } = added ?? await core.addLayer(parent, Readable.from([]), {
+          mediaType: l.mediaType, blobDigest: l.digest, diffId, rb,
           ...(img.signal ? { signal: img.signal } : {}),
           ...(l.onExtract ? { onProgress: l.onExtract } : {}),
         });
@@ -91,6 +113,43 @@ export async function addPulledImage(core: ImageCore, img: PulledImage): Promise
       throw err;
     }
   });
+}
+
+/**
+ * Unpacks a layer from the bytes of its blob as they download (the blob itself reaches the
+ * content store through the downloader). The layer store checks the diff id before it commits,
+ * and `stream` ends only after the blob's digest verified: nothing unverified is committed. The
+ * undo step removes the layer if the image is not committed after all.
+ */
+async function applyStreamed(core: ImageCore, parent: string | null, stream: Readable, l: {
+  digest: string; mediaType: string; diffId: string; rb: Rollback; signal?: AbortSignal; onExtract?: (n: number) => void;
+}): Promise<{ layer: LayerRow; blob: LayerBlob }> {
+  const { layers } = core.deps;
+  const chainId = nextChainId(parent, l.diffId);
+  const compressed = layerCompression(l.mediaType) !== null;
+  let tarSize: number | undefined;
+  let size: number | null = core.records.chainSize(chainId);
+  if (await layers.has(chainId)) {
+    stream.destroy();
+  } else {
+    let blobBytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) { blobBytes += chunk.length; l.onExtract?.(blobBytes); cb(null, chunk); },
+    });
+    stream.on('error', (err) => meter.destroy(err));
+    const unpacked = await uncompressed(stream.pipe(meter), `layer ${l.digest}`);
+    const tar = new Transform({ transform(chunk: Buffer, _enc, cb) { tarSize = (tarSize ?? 0) + chunk.length; cb(null, chunk); } });
+    unpacked.on('error', (err) => tar.destroy(err));
+    unpacked.pipe(tar);
+    const made = await layers.createLayer(parent, tar, { expectedDiffId: l.diffId, ...(l.signal ? { signal: l.signal } : {}) });
+    l.rb.push(async () => { if (core.records.chainSize(chainId) === null) await layers.remove(chainId); });
+    size = made.size;
+  }
+  tarSize ??= core.records.layerBlob(l.diffId)?.tarSize ?? 0;
+  return {
+    layer: { chainId, diffId: l.diffId, size: size ?? tarSize },
+    blob: { diffId: l.diffId, blobDigest: l.digest, mediaType: compressed ? l.mediaType : MEDIA_TYPE.ociLayer, tarSize },
+  };
 }
 
 export async function pushSource(core: ImageCore, id: string): Promise<PushSource> {

@@ -5,6 +5,7 @@
  * - xattrs and mknod: layer apply (overlay whiteouts are char 0/0 devices, opaque dirs carry
  *   `trusted.overlay.opaque`), tar entries with xattrs and device nodes.
  * - mount/umount2: overlay rootfs without spawning mount(8) on the `run` hot path.
+ * - idmapMount: idmapped lower layers for userns-remap (no chowned copies of the layers).
  * - SOCK_SEQPACKET connect and I/O: conmon's attach socket. libuv cannot carry a SEQPACKET fd
  *   (net.Socket rejects it as an UNKNOWN handle), so `SeqpacketSocket` reads it with the addon.
  * - SCM_RIGHTS receive: runc's --console-socket hands over the pty master for `exec -t`;
@@ -38,6 +39,12 @@ export interface NativeAddon {
   /** An empty `fstype` or `data` is passed as NULL (bind mounts, remounts). */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  /**
+   * Attaches at `target` a clone of the mount at `source` that shows ids through the mapping of
+   * the user namespace open on `usernsFd` (open_tree + mount_setattr MOUNT_ATTR_IDMAP +
+   * move_mount; Linux 5.12, overlay lower layers 5.19). userns-remap's image layers.
+   */
+  idmapMount(source: string, target: string, usernsFd: number): void;
   /**
    * Connects a SOCK_SEQPACKET unix socket; returns the fd (non-blocking, close-on-exec). Paths
    * longer than sun_path (108 bytes) work, through /proc/self/fd/<parent dir fd>/<name>.

@@ -553,9 +553,15 @@ export class NetworkManager {
    * processes are gone, so unmounting the namespace drops its last reference and the kernel
    * destroys it, veth pairs included, in the background.
    */
-  async stop(containerId: string): Promise<void> {
+  async stop(containerId: string, opts: { shared?: boolean } = {}): Promise<void> {
     const s = this.#sandboxes.get(containerId);
     const eps = this.endpointsFor(containerId);
+    if (opts.shared) {
+      // Containers joined this namespace (--network container:) and keep it alive: its veths
+      // must go now, or the address and MAC would be on the bridge twice at the next start.
+      const veths = eps.filter((e) => e.veth && this.#host.linkExists(e.veth)).map((e) => `link del ${e.veth}`);
+      if (veths.length) await this.#host.ip(veths, { force: true });
+    }
     await this.#host.removeNetns(s?.nsPath ?? join(this.#netnsDir, containerId));
     for (const e of eps) {
       if (!e.ip && !e.veth) continue;

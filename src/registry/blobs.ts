@@ -4,10 +4,10 @@
  * and the running hash are kept), and uploads as distribution's two-step PATCH + PUT.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgument, NotFound, Unavailable } from '../errdefs/index.js';
 import type { ContentLike } from './deps.js';
@@ -42,8 +42,12 @@ export async function fetchSmallBlob(repo: Repo, desc: Descriptor, what: string,
 export async function downloadBlob(repo: Repo, desc: Descriptor, opts: {
   content: ContentLike; tmpDir: string; retries: number; signal?: AbortSignal | undefined; onBytes?: (n: number) => void;
   onRetry?: (attempt: number, err: unknown) => void;
+  /** Lets a reader follow the bytes as they land (unpack while downloading). */
+  live?: LiveDownload;
 }): Promise<void> {
   const temp = join(opts.tmpDir, `pull-${desc.digest.slice(7, 19)}-${randomBytes(6).toString('hex')}`);
+  const live = opts.live;
+  live?.start(temp);
   let hash = createHash('sha256');
   let written = 0;
   let failures = 0;
@@ -79,13 +83,16 @@ export async function downloadBlob(repo: Repo, desc: Descriptor, opts: {
             cb(null, chunk);
           },
         });
-        await pipeline(res.body, meter, createWriteStream(temp, { flags: 'a' }), opts.signal ? { signal: opts.signal } : {});
+        await pipeline(res.body, meter, appendSink(temp, (n) => live?.wrote(n)), opts.signal ? { signal: opts.signal } : {});
         if (written < desc.size) throw new Unavailable(`layer ${desc.digest}: the connection ended after ${written} of ${desc.size} bytes`);
         break;
       } catch (err) {
         if (err instanceof InvalidArgument || err instanceof NotFound || opts.signal?.aborted) throw err;
         const restart = (err as { restart?: boolean }).restart === true;
         if (!restart && !isTransient(err)) throw err;
+        // A reader following the file cannot tell resumed bytes from a restart: it gives up and
+        // the layer unpacks from the stored blob once the download completes.
+        live?.interrupt(err);
         if (restart) {
           await rm(temp, { force: true });
           written = 0;
@@ -103,11 +110,135 @@ export async function downloadBlob(repo: Repo, desc: Descriptor, opts: {
       }
     }
     verify(written, hash.digest('hex'), desc, `layer from ${repo.registry.host}/${repo.path}`);
+    // Verified: a follower may read to the end now (its open descriptor survives the rename).
+    live?.complete(written);
     // The hash covered exactly the file's bytes (re-read after any resume): rename, no copy.
     await opts.content.adopt(temp, desc.digest, desc.size);
+  } catch (err) {
+    live?.fail(err);
+    throw err;
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/**
+ * The bytes of one download as they reach its temp file, for a reader that unpacks the layer
+ * while it downloads. The stream `open` returns ends only once the whole blob has verified
+ * (digest and size), so whatever it feeds commits nothing unverified; it fails when the
+ * download fails. A download that had to resume or restart breaks the stream (`interrupted`):
+ * its reader then unpacks from the stored blob instead.
+ */
+export class LiveDownload {
+  #path: string | null = null;
+  /** Bytes in the file (written, not just received). */
+  #durable = 0;
+  #final: number | null = null;
+  #error: Error | null = null;
+  #interrupted = false;
+  #wake: Array<() => void> = [];
+
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** @internal downloadBlob's side */
+  start(path: string): void { this.#path = path; }
+  wrote(n: number): void { this.#durable += n; this.#notify(); }
+  interrupt(err: unknown): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.#error = Object.assign(new Error(`the download was interrupted and resumed: ${(err as Error).message}`), { interrupted: true });
+    this.#notify();
+  }
+  complete(size: number): void { this.#final = size; this.#notify(); }
+  fail(err: unknown): void {
+    this.#error ??= err instanceof Error ? err : new Error(String(err));
+    this.#notify();
+  }
+
+  /**
+   * A stream of the blob from its first byte, or null when it cannot be followed any more
+   * (interrupted, failed, or already moved into the content store: read it from there).
+   */
+  open(): Readable | null {
+    if (this.#interrupted || this.#error !== null || this.#final !== null) return null;
+    const self = this;
+    let fh: FileHandle | null = null;
+    let pos = 0;
+    return new Readable({
+      highWaterMark: 1 << 20,
+      read(size) {
+        void (async () => {
+          for (;;) {
+            if (self.#error) throw self.#error;
+            if (self.#durable > pos) {
+              if (fh === null) {
+                const h = await open(self.#path as string, 'r');
+                if (this.destroyed) { await h.close(); return; }
+                fh = h;
+              }
+              const want = Math.min(self.#durable - pos, Math.max(size, 256 * 1024));
+              const buf = Buffer.allocUnsafe(want);
+              const { bytesRead } = await fh.read(buf, 0, want, pos);
+              if (this.destroyed) return;
+              if (bytesRead > 0) {
+                pos += bytesRead;
+                this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+                return;
+              }
+            }
+            if (self.#final !== null && pos >= self.#final) {
+              this.push(null);
+              return;
+            }
+            await new Promise<void>((r) => self.#wake.push(r));
+          }
+        })().catch((err: unknown) => this.destroy(err as Error));
+      },
+      destroy(err, cb) {
+        const h = fh;
+        fh = null;
+        if (h) h.close().then(() => cb(err), () => cb(err));
+        else cb(err);
+      },
+    });
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = [];
+    for (const r of w) r();
+  }
+}
+
+/** Appends to `path`, reporting each write once it is in the file (not merely received). */
+function appendSink(path: string, onWritten: (n: number) => void): Writable {
+  let fh: FileHandle | null = null;
+  return new Writable({
+    highWaterMark: 1 << 20,
+    construct(cb) { open(path, 'a').then((h) => { fh = h; cb(); }, cb); },
+    writev(chunks, cb) {
+      const bufs = chunks.map((c) => c.chunk as Buffer);
+      const total = bufs.reduce((n, b) => n + b.length, 0);
+      (fh as FileHandle).writev(bufs).then(({ bytesWritten }) => {
+        if (bytesWritten !== total) throw new Error(`short write to ${path}: ${bytesWritten} of ${total} bytes`);
+        onWritten(total);
+        cb();
+      }).catch(cb);
+    },
+    final(cb) {
+      const h = fh;
+      fh = null;
+      (h ? h.close() : Promise.resolve()).then(() => cb(), cb);
+    },
+    destroy(err, cb) {
+      const h = fh;
+      fh = null;
+      if (h) h.close().then(() => cb(err), () => cb(err));
+      else cb(err);
+    },
+  });
 }
 
 async function hashFile(path: string): Promise<{ hash: Hash; size: number }> {

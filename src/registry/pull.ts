@@ -1,13 +1,14 @@
 /**
  * Pull: reference -> manifest (through an index to the wanted platform) -> config -> layers.
- * Layers download concurrently (skipping blobs already stored), unpack in order as soon as each
- * one and those below it are there, and the image is committed in one step by images/. A failed
- * pull removes the blobs it downloaded.
+ * Layers download concurrently (skipping blobs already stored) and unpack in chain order while
+ * they download: each layer's bytes are followed from its download file as soon as the layer
+ * below it is unpacked (LiveDownload), so gunzip, hashing and tar apply overlap the transfer.
+ * The image is committed in one step by images/. A failed pull removes the blobs it downloaded.
  */
 import { createHash } from 'node:crypto';
 import { InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
 import { familiarName, type Reference } from '../images/index.js';
-import { downloadBlob, fetchSmallBlob, MAX_DOCUMENT, type Repo } from './blobs.js';
+import { downloadBlob, fetchSmallBlob, LiveDownload, MAX_DOCUMENT, type Repo } from './blobs.js';
 import type { RegistryServiceDeps } from './deps.js';
 import { LAYER_TYPES, MANIFEST_ACCEPT, MT, parseManifest, platformString, selectManifest, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
 import { LayerProgress, shortDigest, type ProgressSink } from './progress.js';
@@ -81,14 +82,16 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
     const bar = new LayerProgress(progress, shortDigest(desc.digest));
     if (await deps.content.has(desc.digest)) {
       bar.status('Already exists');
-      return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready: Promise.resolve(), bar, present: true };
+      return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready: Promise.resolve(), bar, present: true, live: null, downloaded: () => true };
     }
     bar.status('Pulling fs layer');
     fresh.push(desc.digest);
+    const live = new LiveDownload();
+    let downloaded = false;
     const ready = limit.run(async () => {
       bar.bytes('Downloading', 0, desc.size, true);
       await downloadBlob(repo, desc, {
-        content: deps.content, tmpDir: deps.tmpDir, retries: deps.downloadRetries ?? 5, signal,
+        content: deps.content, tmpDir: deps.tmpDir, retries: deps.downloadRetries ?? 5, signal, live,
         onBytes: (n) => bar.bytes('Downloading', n, desc.size),
         onRetry: (attempt, err) => {
           deps.logger?.debug(`pull ${name}: resuming layer ${desc.digest} (attempt ${attempt + 1}): ${(err as Error).message}`);
@@ -97,11 +100,12 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
       });
       bar.status('Verifying Checksum');
       bar.status('Download complete');
+      downloaded = true;
     }, () => bar.status('Waiting'));
     // Awaited in layer order later; a failure meanwhile must not count as unhandled.
     ready.catch(() => {});
     downloads.push(ready);
-    return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready, bar, present: false };
+    return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready, bar, present: false, live, downloaded: () => downloaded };
   }));
 
   let id: string;
@@ -114,7 +118,9 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
           digest: l.digest,
           mediaType: l.mediaType,
           ready: l.ready,
-          ...(l.present ? {} : { onExtract: (n: number) => l.bar.bytes('Extracting', n, size), onDone: () => l.bar.status('Pull complete') }),
+          ...(l.live ? { live: l.live } : {}),
+          // While the layer still downloads, its line shows the download (as docker's does).
+          ...(l.present ? {} : { onExtract: (n: number) => { if (l.downloaded()) l.bar.bytes('Extracting', n, size); }, onDone: () => l.bar.status('Pull complete') }),
         };
       }),
       tag: ref.tag !== null ? `${name}:${ref.tag}` : null,

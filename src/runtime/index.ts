@@ -9,7 +9,7 @@
  */
 export type {
   OciSpec, OciProcess, OciMount, OciNamespace, OciResources, OciMemory, OciCpu, OciUser,
-  OciRlimit, OciSeccomp, OciCapabilities, OciLinux,
+  OciRlimit, OciSeccomp, OciCapabilities, OciLinux, OciIdMapping,
 } from './oci-types.js';
 export {
   buildOciSpec, withInit, DEFAULT_PATH, INIT_PATH, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS,

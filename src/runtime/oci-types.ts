@@ -108,8 +108,17 @@ export interface OciSeccomp {
   syscalls?: OciSeccompSyscall[];
 }
 
+/** One line of a user namespace's uid_map/gid_map (runtime-spec config-linux.md#user-namespace-mappings). */
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface OciLinux {
   namespaces: OciNamespace[];
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
   cgroupsPath?: string;
   resources?: OciResources;
   sysctl?: Record<string, string>;

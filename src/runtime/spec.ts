@@ -6,7 +6,7 @@
 import { InvalidArgument } from '../errdefs/index.js';
 import { effectiveCapabilities } from './capabilities.js';
 import { convertDockerSeccomp, dockerDefaultProfile, type DockerSeccompProfile } from './seccomp.js';
-import type { OciDeviceRule, OciMount, OciNamespace, OciResources, OciRlimit, OciSpec } from './oci-types.js';
+import type { OciDeviceRule, OciIdMapping, OciMount, OciNamespace, OciResources, OciRlimit, OciSpec } from './oci-types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -97,6 +97,8 @@ export interface RuntimeSettings {
     /** Default `private` on cgroup v2, `host` on v1 (Docker's default cgroupns mode). */
     cgroup?: NamespaceSetting;
   };
+  /** A new user namespace with these id maps (the daemon's userns-remap); none: the host's. */
+  userns?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] };
   cgroupVersion?: 1 | 2;
   /** Default `/hako/<id>` (runc's cgroupfs driver). */
   cgroupsPath?: string;
@@ -143,6 +145,17 @@ const DEFAULT_DEVICE_RULES: OciDeviceRule[] = [
   { allow: true, type: 'b', access: 'm' },
 ];
 
+/**
+ * sysfs can only be mounted by the owner of the network namespace. A remapped container that
+ * joins a network namespace the engine made (owned by the host's user namespace) gets the host's
+ * /sys bound read-only instead, as Podman does for user namespaces without a private netns.
+ */
+function sysfsMount(s: RuntimeSettings, sysOpts: string[]): OciMount {
+  const net = s.namespaces?.network ?? 'private';
+  if (s.userns && net !== 'private') return { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+  return { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts };
+}
+
 function defaultMounts(s: RuntimeSettings): OciMount[] {
   const sysOpts = ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'];
   const shmSize = s.shmSize ?? 64 * 1024 * 1024;
@@ -150,7 +163,7 @@ function defaultMounts(s: RuntimeSettings): OciMount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts },
+    sysfsMount(s, sysOpts),
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', s.privileged ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor(shmSize / 1024)}k`] },
@@ -204,6 +217,7 @@ function namespaces(s: RuntimeSettings): OciNamespace[] {
   add('pid', ns.pid, 'private');
   add('ipc', ns.ipc, 'private');
   add('cgroup', ns.cgroup, v2 ? 'private' : 'host');
+  if (s.userns) out.push({ type: 'user' });
   return out;
 }
 
@@ -269,6 +283,10 @@ export function buildOciSpec(s: RuntimeSettings): OciSpec {
   };
   if (s.hostname && (s.namespaces?.uts ?? 'private') !== 'host') spec.hostname = s.hostname;
   if (s.sysctls && Object.keys(s.sysctls).length > 0) spec.linux.sysctl = { ...s.sysctls };
+  if (s.userns) {
+    spec.linux.uidMappings = s.userns.uidMappings.map((m) => ({ ...m }));
+    spec.linux.gidMappings = s.userns.gidMappings.map((m) => ({ ...m }));
+  }
   if (s.devices?.length) {
     spec.linux.devices = s.devices.map((d) => ({
       path: d.path, type: d.type, major: d.major, minor: d.minor,

@@ -13,11 +13,13 @@
  * half layer.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
-import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
+import { Conflict, Internal, InvalidArgument, NotFound } from '../errdefs/index.js';
+import { MNT_DETACH } from '../native/index.js';
+import { requireNative } from './sys.js';
 import { digestHex, nextChainId } from './digest.js';
 import { applyLayerTar } from './layer-apply.js';
 import type { MetadataDb } from './metadata-db.js';
@@ -43,6 +45,12 @@ export interface LayerStoreOptions {
   /** <dataRoot>/overlay */
   root: string;
   db: MetadataDb;
+  /**
+   * userns-remap: every container's lower layers are idmapped mounts through this user namespace
+   * (so a file of uid 0 in a layer shows as `uid`), its upper dir's root and its directory belong
+   * to the remapped root. Layers on disk stay as unpacked; nothing is copied or chowned.
+   */
+  idmap?: { usernsFd: number; uid: number; gid: number };
 }
 
 const MIGRATIONS = [
@@ -67,6 +75,7 @@ interface LayerRow {
 
 export class LayerStore {
   readonly root: string;
+  readonly #idmap: LayerStoreOptions['idmap'];
   #ready: Promise<void> | undefined;
   /** Serializes the short step that moves a finished layer into place and records it. */
   #commitQueue: Promise<unknown> = Promise.resolve();
@@ -77,6 +86,7 @@ export class LayerStore {
 
   constructor(opts: LayerStoreOptions) {
     this.root = opts.root;
+    this.#idmap = opts.idmap;
     opts.db.migrate('storage.layers', MIGRATIONS);
     const db = opts.db.db;
     this.#get = db.prepare('SELECT chain_id, diff_id, parent, size, short_id FROM layers WHERE chain_id = ?');
@@ -194,6 +204,7 @@ export class LayerStore {
     if (opts.initDir) lowers.unshift(opts.initDir);
     await Promise.all([upperDir, workDir, rootfs].map((p) => mkdir(p, { recursive: true, mode: 0o755 })));
     if (await isMountPoint(rootfs)) return rootfs;
+    if (this.#idmap) return this.#mountIdmapped(lowers.map((l) => resolve(this.root, l)), containerDir, upperDir, workDir, rootfs, this.#idmap);
     const absolute = lowers.map((l) => resolve(this.root, l));
     if (overlayData({ lowerDirs: absolute, upperDir, workDir }).length <= MOUNT_DATA_MAX) {
       await mountOverlay({ lowerDirs: absolute, upperDir, workDir, target: rootfs });
@@ -203,6 +214,41 @@ export class LayerStore {
         throw new InvalidArgument(`image with ${lowers.length} layers: too deep to mount as one overlay (the mount options exceed ${MOUNT_DATA_MAX} bytes); squash some layers`);
       }
       await mountOverlay({ lowerDirs: lowers, upperDir, workDir, target: rootfs, cwd: this.root });
+    }
+    return rootfs;
+  }
+
+  /**
+   * The overlay of a remapped container: each lower dir is first attached as an idmapped mount
+   * under <containerDir>/idmap/<n>, the overlay is mounted over those, and they are detached
+   * right away (overlayfs keeps private clones of its layers), so nothing is left to unmount.
+   */
+  async #mountIdmapped(lowers: string[], containerDir: string, upperDir: string, workDir: string, rootfs: string,
+    idmap: NonNullable<LayerStoreOptions['idmap']>): Promise<string> {
+    const addon = requireNative('userns-remap (idmapped image layers)');
+    const up = await stat(upperDir);
+    if (up.uid === 0 && up.gid === 0) await chown(upperDir, idmap.uid, idmap.gid);
+    // The remapped root (runc's init in the user namespace) must reach rootfs/ through here.
+    await chown(containerDir, 0, idmap.gid);
+    const base = join(containerDir, 'idmap');
+    await clearMountPoints(base, addon);
+    const points = lowers.map((_, i) => join(base, String(i)));
+    await Promise.all(points.map((p) => mkdir(p, { recursive: true, mode: 0o700 })));
+    try {
+      for (const [i, lower] of lowers.entries()) {
+        try {
+          addon.idmapMount(lower, points[i]!, idmap.usernsFd);
+        } catch (err) {
+          throw new Internal(`userns-remap: idmapped mount of layer ${lower}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      const data = overlayData({ lowerDirs: points, upperDir, workDir });
+      if (data.length > MOUNT_DATA_MAX) {
+        throw new InvalidArgument(`image with ${lowers.length} layers: too deep to mount as one overlay (the mount options exceed ${MOUNT_DATA_MAX} bytes); squash some layers`);
+      }
+      await mountOverlay({ lowerDirs: points, upperDir, workDir, target: rootfs });
+    } finally {
+      await clearMountPoints(base, addon);
     }
     return rootfs;
   }
@@ -255,6 +301,24 @@ export class LayerStore {
     });
     return this.#ready;
   }
+}
+
+/**
+ * Detaches whatever is mounted on <base>/* and removes the (then empty) directories. Never a
+ * recursive rm: a mount point still attached would lead it into an image layer.
+ */
+async function clearMountPoints(base: string, addon: { umount2(target: string, flags: number): void }): Promise<void> {
+  const names = await readdir(base).catch(() => [] as string[]);
+  for (const name of names) {
+    const p = join(base, name);
+    try {
+      addon.umount2(p, MNT_DETACH);
+    } catch {
+      // not a mount point (any more)
+    }
+    await rmdir(p);
+  }
+  await rmdir(base).catch(() => undefined);
 }
 
 function toInfo(row: LayerRow): LayerInfo {

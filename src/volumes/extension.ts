@@ -140,6 +140,22 @@ export class VolumeExtension implements ContainerExtension {
     }
   }
 
+  /**
+   * Bind mounts and volumes as host paths, for `cp`. A volume with mount options (tmpfs, nfs …)
+   * only while its container runs: otherwise its data dir is not mounted and holds nothing.
+   */
+  mountPoints(rec: ContainerRecord): Array<{ destination: string; source: string }> {
+    const out: Array<{ destination: string; source: string }> = [];
+    for (const mp of this.mountsOf(rec.Id)) {
+      if (mp.Type === 'bind') out.push({ destination: mp.Destination, source: mp.Source });
+      if (mp.Type !== 'volume') continue;
+      const v = this.#volumes.find(mp.Name);
+      if (!v || (v.Options?.type && !rec.State.Running)) continue;
+      out.push({ destination: mp.Destination, source: this.#volumes.driver.dataDir(v.Name) });
+    }
+    return out;
+  }
+
   inspect(rec: ContainerRecord, view: Json): void {
     view.Mounts = this.mountsOf(rec.Id).map(mountView);
   }

@@ -27,9 +27,13 @@ export interface VolumeSubsystem {
 }
 
 /** Opens the volume tables and the local driver under `<dataRoot>/volumes`. */
-export function createVolumes(o: { dataRoot: string; meta: MetadataDbLike; events?: EventBus }): VolumeSubsystem {
+export function createVolumes(o: {
+  dataRoot: string; meta: MetadataDbLike; events?: EventBus;
+  /** userns-remap: the host ids of the containers' root, owner of new volume data dirs. */
+  rootOwner?: { uid: number; gid: number } | null;
+}): VolumeSubsystem {
   const store = new VolumeStore(o.meta);
-  const driver = new LocalDriver(join(o.dataRoot, 'volumes'));
+  const driver = new LocalDriver(join(o.dataRoot, 'volumes'), o.rootOwner ?? null);
   const service = new Volumes(store, driver, o.events);
   return { service, extension: new VolumeExtension(store, service, o.events) };
 }

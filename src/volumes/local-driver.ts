@@ -3,7 +3,7 @@
  * options `type`, `o` and `device` — whatever `mount -t <type> -o <o> <device>` gives there,
  * mounted while at least one container uses it (moby volume/local/local_unix.go).
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -33,8 +33,18 @@ export class LocalDriver {
   /** Volume name -> containers that have it mounted (only for volumes with mount options). */
   #users = new Map<string, Set<string>>();
 
-  constructor(root: string) {
+  /** userns-remap: new data dirs belong to the remapped root (dockerd's root identity). */
+  readonly #owner: { uid: number; gid: number } | null;
+
+  constructor(root: string, owner: { uid: number; gid: number } | null = null) {
     this.root = root;
+    this.#owner = owner;
+  }
+
+  /** Makes the data dir, owned by the remapped root when it is new and the daemon remaps. */
+  async #makeDataDir(dir: string): Promise<void> {
+    const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (made !== undefined && this.#owner) await chown(dir, this.#owner.uid, this.#owner.gid);
   }
 
   dataDir(name: string): string {
@@ -43,7 +53,7 @@ export class LocalDriver {
 
   async create(name: string): Promise<string> {
     const dir = this.dataDir(name);
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await this.#makeDataDir(dir);
     return dir;
   }
 
@@ -56,7 +66,7 @@ export class LocalDriver {
   /** Makes the volume's content available at its data dir for `user`; returns the path. */
   async mount(name: string, opts: Record<string, string> | null, user: string): Promise<string> {
     const dir = this.dataDir(name);
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await this.#makeDataDir(dir);
     if (!opts || !opts.type) return dir;
     const users = this.#users.get(name) ?? new Set<string>();
     if (users.size === 0 && !isMounted(dir)) {

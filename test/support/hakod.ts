@@ -9,7 +9,7 @@
  * one pid it spawned, unmounts what is left under the temp dir and deletes it.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,8 @@ export interface StartHakodOptions {
   args?: string[];
   /** Runs hakod in this network namespace (a name under /run/netns), e.g. to give it a FORWARD DROP of its own. */
   netns?: string;
+  /** Mode of the temp dir that holds the roots (mkdtemp's 0700), e.g. 0o711 for userns-remap. */
+  rootMode?: number;
 }
 
 let busyboxTar: string | undefined;
@@ -152,6 +154,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
   const root = mkdtempSync(join(tmpdir(), 'hako-compat-'));
+  if (opts.rootMode !== undefined) chmodSync(root, opts.rootMode);
   const socket = join(root, 'hako.sock');
   const host = `unix://${socket}`;
   const dataRoot = join(root, 'data');

@@ -169,6 +169,17 @@ export function networkScenarios(cli: 'docker' | 'hako'): void {
     await ok(['rm', '-f', 'pub', 'pub2']);
     // The port is the host's again.
     await freePortIs(port);
+    // A port a host process holds: the message names it.
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(port, '127.0.0.1', () => r()));
+    try {
+      const r2 = await run(['run', '-d', '--name', 'pub3', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '9']);
+      assert.notEqual(r2.code, 0, show(r2));
+      assert.match(r2.stderr, new RegExp(`port 127\\.0\\.0\\.1:${port}/tcp is already in use on the host by \\S+ \\(pid ${process.pid}\\)`), show(r2));
+    } finally {
+      await new Promise<void>((r) => held.close(() => r()));
+    }
+    await ok(['rm', '-f', 'pub3']);
   });
 
   it(`${cli} network prune removes unused custom networks only, with docker's report`, async () => {

@@ -304,7 +304,8 @@ export class Containers implements ContainerService {
       ancestorIds: (r) => this.#o.images.ancestorIds(r),
       find: (r) => this.#o.store.find(r),
     });
-    if (!all) recs = recs.filter((r) => r.State.Running);
+    // docker ps without -a shows what is up or about to be again (restarting in its backoff).
+    if (!all) recs = recs.filter((r) => r.State.Running || r.State.Restarting);
     for (const ext of this.#o.extensions) if (ext.matches) recs = recs.filter((r) => ext.matches!(r, filters));
     if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
     const out: Json[] = [];
@@ -708,8 +709,17 @@ export class Containers implements ContainerService {
     await this.#o.runtime.resize(rec.Id, height, width);
   }
 
-  /** What is mounted over the rootfs: the engine's /etc files and the user's bind mounts. */
+  /** What is mounted over the rootfs: the engine's /etc files, then what extensions mount (volumes, binds). */
   #mountPoints(rec: ContainerRecord): MountPoint[] {
+    const owners = this.#o.extensions.filter((e) => e.mountPoints);
+    if (owners.length > 0) {
+      return [
+        { destination: '/etc/hostname', source: rec.HostnamePath },
+        { destination: '/etc/hosts', source: rec.HostsPath },
+        { destination: '/etc/resolv.conf', source: rec.ResolvConfPath },
+        ...owners.flatMap((e) => e.mountPoints!(rec)),
+      ];
+    }
     const binds = ((rec.HostConfig.Binds as string[] | null) ?? [])
       .map((b) => b.split(':'))
       .filter((p) => p.length >= 2 && p[0]?.startsWith('/'))

@@ -15,6 +15,7 @@ import { hostsFile, resolvConfFile } from '../containers/etc-files.js';
 export interface ContainerLookup {
   find(ref: string): ContainerRecord | undefined;
   get(ref: string): ContainerRecord;
+  all(): ContainerRecord[];
 }
 
 const BUILTIN_MODES = new Set(['host', 'none']);
@@ -38,7 +39,7 @@ export class Networking implements NetworkService {
     name: 'networks',
     create: (rec, body) => this.#onCreate(rec, body),
     prepare: (rec, settings) => this.#onPrepare(rec, settings),
-    stopped: (rec) => this.#m.stop(rec.Id),
+    stopped: (rec) => this.#m.stop(rec.Id, { shared: this.#joined(rec) }),
     removed: async (rec) => {
       await this.#m.stop(rec.Id);
       this.#m.forget(rec.Id);
@@ -80,6 +81,14 @@ export class Networking implements NetworkService {
         await this.#m.stop(id);
       }
     }
+  }
+
+  /** Whether a running container shares `rec`'s network namespace (--network container:). */
+  #joined(rec: ContainerRecord): boolean {
+    return this.#store.all().some((o) => {
+      const m = modeOf(o);
+      return o.State.Running && m.startsWith('container:') && this.#find(m.slice(10))?.Id === rec.Id;
+    });
   }
 
   /** The container, or undefined (the store throws NotFound for a full id it does not hold). */
@@ -226,6 +235,8 @@ export class Networking implements NetworkService {
     rec.HostConfig.NetworkMode = mode;
     const endpoints = (((body?.NetworkingConfig as Json | undefined)?.EndpointsConfig as Record<string, Json> | null) ?? {});
     const legacyMac = typeof rec.Config.MacAddress === 'string' ? rec.Config.MacAddress : '';
+    const links = [...((rec.HostConfig.Links as string[] | null) ?? []), ...Object.values(endpoints).flatMap((ec) => (ec?.Links as string[] | null) ?? [])];
+    if (links.length) throw new NotImplemented(`--link ${links[0]}: legacy container links are not supported by hako; put the containers on a user-defined network (hako network create), where they resolve each other by name and --network-alias`);
     if (mode.startsWith('container:')) {
       const target = mode.slice(10);
       // Not NotFound: a 404 on create makes the docker CLI try to pull the image.
@@ -394,6 +405,7 @@ function endpointCfg(ec: Json, legacyMac = ''): { ip?: string; mac?: string; ali
   if (ipam.IPv6Address) throw new NotImplemented('--ip6: IPv6 is not supported by hako yet');
   const mac = (ec.MacAddress as string | undefined) || legacyMac;
   if (mac) out.mac = mac;
+  if (((ec.Links as string[] | null) ?? []).length) throw new NotImplemented('--link: legacy container links are not supported by hako; containers on a user-defined network resolve each other by name and --alias');
   if (((ipam.LinkLocalIPs as string[] | null) ?? []).length) throw new NotImplemented('--link-local-ip is not supported by hako');
   if (Object.keys((ec.DriverOpts as Json | null) ?? {}).length) throw new NotImplemented('endpoint driver options (--driver-opt) are not supported by hako\'s bridge driver');
   if (typeof ec.GwPriority === 'number' && ec.GwPriority !== 0) throw new NotImplemented('--gw-priority is not supported by hako: the first routed network gives the default route');

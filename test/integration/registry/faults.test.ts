@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startTestEngine, type TestEngine } from '../../support/engine.js';
 import { freePort, listen, recorder, startHakoRegistry, type Running } from './helpers.js';
 
-type Mode = 'pass' | 'corrupt' | 'truncate-once' | 'truncate-always' | 'missing';
+type Mode = 'pass' | 'corrupt' | 'truncate-once' | 'truncate-always' | 'missing' | 'stall';
 
 describe('pull faults: corrupt, truncated and missing blobs, a registry that is down', () => {
   let te: TestEngine;
@@ -22,6 +22,8 @@ describe('pull faults: corrupt, truncated and missing blobs, a registry that is 
   let mode: Mode = 'pass';
   const ranges: string[] = [];
   let layerDigest = '';
+  /** In 'stall' mode the proxy holds a layer's last KiB until this is called. */
+  let release: () => void = () => {};
 
   before(async () => {
     te = await startTestEngine();
@@ -38,6 +40,16 @@ describe('pull faults: corrupt, truncated and missing blobs, a registry that is 
         if (!isLayer || mode === 'pass' || (mode === 'truncate-once' && req.headers.range)) { ur.pipe(res); return; }
         let sent = 0;
         const half = Number(ur.headers['content-length'] ?? 0) / 2;
+        if (mode === 'stall') {
+          const chunks: Buffer[] = [];
+          ur.on('data', (c: Buffer) => chunks.push(c));
+          ur.on('end', () => {
+            const all = Buffer.concat(chunks);
+            res.write(all.subarray(0, all.length - 1024));
+            release = () => res.end(all.subarray(all.length - 1024));
+          });
+          return;
+        }
         ur.on('data', (chunk: Buffer) => {
           if (mode === 'corrupt') {
             const c = Buffer.from(chunk);
@@ -81,7 +93,60 @@ describe('pull faults: corrupt, truncated and missing blobs, a registry that is 
     assert.deepEqual(await te.engine.images.list({}), [], 'no image was stored');
     assert.deepEqual(blobs(), [], `no blob was stored (${ref})`);
     assert.deepEqual(readdirSync(join(te.dataRoot, 'tmp')).filter((n) => n.startsWith('pull-')), [], 'no partial download left');
+    assert.deepEqual(layerDirs(), [], `no layer was left unpacked (${ref})`);
   };
+  /** Unpacked layers and layers being unpacked. */
+  const layerDirs = () => {
+    const ls = (d: string) => { try { return readdirSync(d); } catch { return []; } };
+    const root = join(te.dataRoot, 'overlay');
+    return [...ls(root).filter((n) => !['l', 'tmp', 'empty'].includes(n)), ...ls(join(root, 'tmp')).map((n) => `tmp/${n}`)];
+  };
+
+  it('a layer unpacks while it downloads: its files are on disk before its last bytes arrive, and commit after', async () => {
+    mode = 'stall';
+    release = () => {};
+    const pulling = te.engine.registry.pull(`${proxyHost}/f/bb:1`, { progress: () => {} });
+    pulling.catch(() => {});
+    try {
+      const unpacking = join(te.dataRoot, 'overlay', 'tmp');
+      let seen = false;
+      for (let i = 0; i < 500 && !seen; i++) {
+        seen = readdirSync(unpacking, { withFileTypes: true }).some((d) => {
+          try { return readdirSync(join(unpacking, d.name, 'diff', 'bin')).includes('busybox'); } catch { return false; }
+        });
+        if (!seen) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(seen, 'bin/busybox was unpacked while the blob was still downloading');
+      assert.deepEqual(await te.engine.images.list({}), [], 'no image before the download verified');
+      assert.deepEqual(layerDirs().filter((n) => !n.startsWith('tmp/')), [], 'no layer committed before the download verified');
+    } finally {
+      mode = 'pass';
+      release();
+    }
+    await pulling;
+    assert.equal((await te.engine.images.list({})).length, 1);
+    await te.engine.images.remove(`${proxyHost}/f/bb:1`, { force: true });
+    await noImage('after removal');
+  });
+
+  it('a layer whose content does not match its diff id in the config is refused and nothing is stored', async () => {
+    const base = `http://${reg.host}/v2/f/bb`;
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const accept = { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' };
+    const res = await fetch(`${base}/manifests/1`, { headers: accept });
+    const type = res.headers.get('content-type') ?? '';
+    const doc = await res.json() as { config: { digest: string; size: number } };
+    const cfg = JSON.parse(Buffer.from(await (await fetch(`${base}/blobs/${doc.config.digest}`)).arrayBuffer()).toString()) as { rootfs: { diff_ids: string[] } };
+    cfg.rootfs.diff_ids = [`sha256:${'0'.repeat(64)}`];
+    const bad = Buffer.from(JSON.stringify(cfg));
+    assert.equal((await fetch(`${base}/blobs/uploads/?digest=${sha(bad)}`, { method: 'POST', body: bad })).status, 201);
+    const manifest = Buffer.from(JSON.stringify({ ...doc, config: { ...doc.config, digest: sha(bad), size: bad.length } }));
+    assert.equal((await fetch(`${base}/manifests/baddiff`, { method: 'PUT', body: manifest, headers: { 'Content-Type': type } })).status, 201);
+    mode = 'pass';
+    await assert.rejects(te.engine.registry.pull(`${proxyHost}/f/bb:baddiff`, { progress: () => {} }),
+      (e: Error & { status?: number }) => e.status === 400 && /(diff ID mismatch: expected|does not match the diff id) sha256:0{64}/.test(e.message));
+    await noImage('diff id mismatch');
+  });
 
   it('a blob whose digest does not match is refused and nothing is stored', async () => {
     mode = 'corrupt';

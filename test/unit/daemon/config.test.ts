@@ -16,6 +16,7 @@ test('with no flags and no file hakod uses the documented defaults', () => {
     extra: {},
     liveRestore: false,
     shutdownTimeout: 15,
+    usernsRemap: null,
   });
   assert.deepEqual(warnings, []);
 });
@@ -29,6 +30,13 @@ test('live-restore and shutdown-timeout come from a flag or daemon.json, and are
   assert.throws(() => resolveConfig(parseFlags(['--live-restore']), '{"live-restore": true}', 'd.json'), /specified both as a flag and in the configuration file/);
   assert.throws(() => resolveConfig(parseFlags([]), '{"live-restore": "yes"}', 'd.json'), /"live-restore" in d.json must be true or false/);
   assert.throws(() => resolveConfig(parseFlags(['--shutdown-timeout', 'soon']), null, null), /invalid shutdown-timeout/);
+});
+
+test('userns-remap comes from a flag or daemon.json', () => {
+  assert.equal(resolveConfig(parseFlags(['--userns-remap', 'default']), null, null).config.usernsRemap, 'default');
+  assert.equal(resolveConfig(parseFlags([]), '{"userns-remap": "alice:staff"}', 'd.json').config.usernsRemap, 'alice:staff');
+  assert.throws(() => resolveConfig(parseFlags([]), '{"userns-remap": 5}', 'd.json'), /"userns-remap" in d.json must be a non-empty string/);
+  assert.throws(() => resolveConfig(parseFlags(['--userns-remap=default']), '{"userns-remap": "default"}', 'd.json'), /specified both as a flag and in the configuration file/);
 });
 
 test('flags accept both "--flag value" and "--flag=value", and -H repeats', () => {

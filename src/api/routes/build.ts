@@ -1,0 +1,67 @@
+/**
+ * POST /build: the classic builder protocol (what `DOCKER_BUILDKIT=0 docker build` sends). The
+ * body is the context tar, streamed to the engine; the answer is Docker's JSON progress stream,
+ * with errors after the first message sent in-band as errorDetail.
+ */
+import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
+import type { Call, Handler } from '../call.js';
+import { boolParam, stringParam } from '../query.js';
+import { JsonProgress } from '../reply.js';
+
+/** Query parameters Docker's /build takes that change nothing here (resource limits of RUN containers are not applied yet). */
+const IGNORED = new Set(['rm', 'forcerm', 'session', 'version', 'platform', 'cachefrom', 'shmsize', 'memory', 'memswap', 'cpushares', 'cpusetcpus', 'cpusetmems', 'cpuperiod', 'cpuquota', 'ulimits', 'extrahosts', 'isolation', 'squash', 'outputs', 'buildid']);
+
+function jsonMap(call: Call, name: string): Record<string, string | null> {
+  const text = stringParam(call.query, name);
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new InvalidArgument(`query parameter "${name}" is not JSON: ${text}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgument(`query parameter "${name}" must be a JSON object of strings`);
+  return v as Record<string, string | null>;
+}
+
+async function build(call: Call): Promise<void> {
+  const builder = call.engine.build;
+  if (!builder) throw new NotImplemented('this daemon has no builder');
+  const q = call.query;
+  if (stringParam(q, 'version') === '2') throw new NotImplemented('BuildKit (version=2) is not supported: set DOCKER_BUILDKIT=0 to use the classic builder');
+  if (stringParam(q, 'remote')) throw new NotImplemented('building from a remote URL is not supported yet: send the context as a tar');
+  const squash = boolParam(q, 'squash');
+  if (squash) throw new NotImplemented('--squash is not supported');
+  const tags = q.getAll('t').filter((t) => t !== '');
+  const labels = jsonMap(call, 'labels') as Record<string, string>;
+  const buildArgs = jsonMap(call, 'buildargs');
+  const progress = new JsonProgress(call.res);
+  const abort = new AbortController();
+  const onClose = () => { if (!call.res.writableFinished) abort.abort(new Error('the client disconnected')); };
+  call.res.on('close', onClose);
+  const unknown = [...new Set(q.keys())].filter((k) => !IGNORED.has(k) && !['t', 'dockerfile', 'buildargs', 'target', 'labels', 'nocache', 'q', 'pull', 'networkmode', 'remote'].includes(k));
+  try {
+    if (unknown.length > 0) progress.send({ stream: `[Warning] build options not supported by hako, ignored: ${unknown.join(', ')}\n` });
+    const networkMode = stringParam(q, 'networkmode');
+    const target = stringParam(q, 'target');
+    const dockerfile = stringParam(q, 'dockerfile');
+    await builder.build(call.req, {
+      tags, labels, buildArgs,
+      ...(dockerfile ? { dockerfile } : {}),
+      ...(target ? { target } : {}),
+      ...(networkMode ? { networkMode } : {}),
+      noCache: boolParam(q, 'nocache'),
+      quiet: boolParam(q, 'q'),
+      pull: boolParam(q, 'pull'),
+      signal: abort.signal,
+    }, (m) => { if (!call.res.destroyed) progress.send(m); });
+  } catch (err) {
+    call.req.resume();
+    progress.fail(err instanceof Error ? err.message : String(err));
+  } finally {
+    call.res.off('close', onClose);
+  }
+  progress.end();
+}
+
+export const buildRoutes: Partial<Record<'build', Handler>> = { build };

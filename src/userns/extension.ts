@@ -1,0 +1,40 @@
+/**
+ * userns-remap as a ContainerExtension: `--userns` is checked at create (only "" or "host"),
+ * the options a user namespace rules out are refused as dockerd refuses them, and at start the
+ * container's OCI spec gets the daemon's uid/gid maps and a user namespace.
+ */
+import type { ContainerExtension } from '../engine/extensions.js';
+import type { ContainerRecord } from '../engine/containers/record.js';
+import type { RuntimeSettings } from '../runtime/index.js';
+import { InvalidArgument, NotImplemented } from '../errdefs/index.js';
+import type { RemapIdentity } from './remap.js';
+
+export class UsernsExtension implements ContainerExtension {
+  readonly name = 'userns';
+  readonly #identity: RemapIdentity | null;
+
+  /** `identity` null: the daemon runs without userns-remap. */
+  constructor(identity: RemapIdentity | null) {
+    this.#identity = identity;
+  }
+
+  create(rec: ContainerRecord): void {
+    const hc = rec.HostConfig;
+    const mode = String(hc.UsernsMode ?? '');
+    if (mode !== '' && mode !== 'host') throw new InvalidArgument(`invalid --userns "${mode}": use "host", or leave it out for the daemon's default`);
+    if (!this.#identity) return;
+    if (mode === 'host') {
+      throw new NotImplemented(`--userns=host: this hakod remaps every container (userns-remap "${this.#identity.spec}"); running one in the host's user namespace is not supported yet — start hakod without userns-remap for it`);
+    }
+    if (hc.Privileged === true) {
+      throw new InvalidArgument('privileged mode is incompatible with user namespaces (hakod runs with userns-remap); drop --privileged');
+    }
+    if (hc.NetworkMode === 'host') throw new InvalidArgument(`cannot share the host's network namespace when user namespaces are enabled (hakod runs with userns-remap)`);
+    if (hc.PidMode === 'host') throw new InvalidArgument(`cannot share the host PID namespace when user namespaces are enabled (hakod runs with userns-remap)`);
+  }
+
+  prepare(_rec: ContainerRecord, settings: RuntimeSettings): void {
+    if (!this.#identity) return;
+    settings.userns = { uidMappings: this.#identity.uidMappings, gidMappings: this.#identity.gidMappings };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * hakod with daemon.json "userns-remap": "default" (its own data root), driven by the docker CLI:
+ * root in the container is uid 0 there and an unprivileged uid on the host.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startHakod, type Hakod } from '../support/hakod.js';
+import { ok, fails } from './expect.js';
+
+/** The first subordinate range of `name` in /etc/subuid or /etc/subgid. */
+function subordinate(file: string, name: string): number {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  assert.ok(line, `hakod should have given ${name} a range in ${file}`);
+  return Number(line.split(':')[1]);
+}
+
+describe('docker CLI against a hakod with userns-remap', () => {
+  let d: Hakod;
+  let uid = -1;
+  let gid = -1;
+  const work = mkdtempSync(join(tmpdir(), 'hako-compat-userns-'));
+  const shared = join(work, 'shared');
+  before(async () => {
+    const config = join(work, 'daemon.json');
+    writeFileSync(config, JSON.stringify({ 'userns-remap': 'default' }));
+    d = await startHakod({ args: ['--config-file', config], rootMode: 0o711 });
+    uid = subordinate('/etc/subuid', 'hako-remap');
+    gid = subordinate('/etc/subgid', 'hako-remap');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+  });
+  after(async () => {
+    try { await d?.stop(); } finally { rmSync(work, { recursive: true, force: true }); }
+  });
+
+  it('id says root in the container, /proc/self/uid_map shows the map, and a file made on a bind mount belongs to the remapped uid', async () => {
+    const out = ok(await d.docker(['run', '--rm', '-v', `${shared}:/shared`, 'busybox', 'sh', '-c',
+      'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; echo hi > /shared/made-in-container']), d);
+    const [u, g, uidMap, gidMap] = out.split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    assert.equal(u, '0');
+    assert.equal(g, '0');
+    assert.equal(uidMap, `0 ${uid} 65536`);
+    assert.equal(gidMap, `0 ${gid} 65536`);
+    const st = statSync(join(shared, 'made-in-container'));
+    assert.equal(st.uid, uid);
+    assert.equal(st.gid, gid);
+  });
+
+  it('root in the container cannot write a root-owned host file through a bind mount, nor make a block device', async () => {
+    const hostFile = join(shared, 'host-owned');
+    writeFileSync(hostFile, 'host\n', { mode: 0o644 });
+    fails(await d.docker(['run', '--rm', '-v', `${shared}:/shared`, 'busybox', 'sh', '-c', 'echo evil >> /shared/host-owned']), /Permission denied/, d);
+    assert.equal(readFileSync(hostFile, 'utf8'), 'host\n');
+    fails(await d.docker(['run', '--rm', '-v', `${shared}:/shared`, 'busybox', 'mknod', '/shared/blk', 'b', '7', '0']), /Operation not permitted/, d);
+    // The container's own view: host root's files are nobody's.
+    assert.equal(ok(await d.docker(['run', '--rm', '-v', `${shared}:/shared`, 'busybox', 'stat', '-c', '%u', '/shared/host-owned']), d), '65534\n');
+  });
+
+  it('image files show as root inside; what the container writes to its rootfs and to a named volume is the remapped root\'s on the host', async () => {
+    const id = ok(await d.docker(['create', '-v', 'remapped:/data', 'busybox', 'sh', '-c', 'stat -c %u:%g /bin/busybox /; touch /in-rootfs /data/in-volume']), d).trim();
+    ok(await d.docker(['start', '-a', id]), d);
+    const logs = ok(await d.docker(['logs', id]), d);
+    assert.equal(logs, '0:0\n0:0\n');
+    const root = join(d.dataRoot, `${uid}.${gid}`);
+    assert.equal(statSync(join(root, 'containers', id, 'diff', 'in-rootfs')).uid, uid);
+    const volume = join(root, 'volumes', 'remapped', '_data');
+    assert.equal(statSync(volume).uid, uid);
+    assert.equal(statSync(join(volume, 'in-volume')).uid, uid);
+    const info = JSON.parse(ok(await d.docker(['volume', 'inspect', 'remapped']), d)) as Array<{ Mountpoint: string }>;
+    assert.equal(info[0]!.Mountpoint, volume);
+    ok(await d.docker(['rm', '-v', id]), d);
+  });
+
+  it('options a user namespace rules out are refused and create nothing', async () => {
+    fails(await d.docker(['run', '--rm', '--privileged', 'busybox', 'true']), /privileged mode is incompatible with user namespaces/, d);
+    fails(await d.docker(['run', '--rm', '--userns', 'host', 'busybox', 'true']), /--userns=host: this hakod remaps every container/, d);
+    fails(await d.docker(['run', '--rm', '--net', 'host', 'busybox', 'true']), /host's network namespace when user namespaces are enabled/, d);
+    assert.equal(ok(await d.docker(['ps', '-aq']), d), '');
+  });
+});

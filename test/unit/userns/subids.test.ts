@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { freeRange, idMapOf, parseRemapSpec, parseSubIds, rangesOf, toHost } from '../../../src/userns/index.js';
+import { buildOciSpec } from '../../../src/runtime/index.js';
+
+const FILE = `# comment
+alice:100000:65536
+1001:165536:65536
+broken line
+hako-remap:231072:65536
+hako-remap:400000:1000
+`;
+
+test('subuid lines are read by name or id, in file order, and become one map from container id 0', () => {
+  const entries = parseSubIds(FILE);
+  assert.equal(entries.length, 4);
+  assert.deepEqual(rangesOf(entries, ['bob', '1001']), [{ start: 165536, count: 65536 }]);
+  const map = idMapOf(rangesOf(entries, ['hako-remap']));
+  assert.deepEqual(map, [{ containerID: 0, hostID: 231072, size: 65536 }, { containerID: 65536, hostID: 400000, size: 1000 }]);
+  assert.equal(toHost(map, 0), 231072);
+  assert.equal(toHost(map, 65537), 400001);
+  assert.equal(toHost(map, 70000), -1);
+});
+
+test('a new remap user gets the first free 65536 ids at or above 100000', () => {
+  assert.deepEqual(freeRange([]), { start: 100000, count: 65536 });
+  assert.deepEqual(freeRange(parseSubIds(FILE)), { start: 296608, count: 65536 });
+  assert.deepEqual(freeRange(parseSubIds('a:300000:10\n')), { start: 100000, count: 65536 });
+});
+
+test('userns-remap takes user or user:group and refuses anything else', () => {
+  assert.deepEqual(parseRemapSpec('alice'), { user: 'alice', group: null });
+  assert.deepEqual(parseRemapSpec('1001:1001'), { user: '1001', group: '1001' });
+  assert.throws(() => parseRemapSpec('a:b:c'), /use "default" or "user\[:group\]"/);
+  assert.throws(() => parseRemapSpec(''), /userns-remap ""/);
+});
+
+test('a remapped container gets a user namespace and the maps; its /sys is bound when it joins an engine netns', () => {
+  const base = { id: 'c1', rootfs: '/r', args: ['sh'] };
+  const userns = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+  const spec = buildOciSpec({ ...base, userns, namespaces: { network: { path: '/run/netns/x' } } });
+  assert.ok(spec.linux.namespaces.some((n) => n.type === 'user'));
+  assert.deepEqual(spec.linux.uidMappings, userns.uidMappings);
+  assert.deepEqual(spec.linux.gidMappings, userns.gidMappings);
+  assert.equal(spec.mounts.find((m) => m.destination === '/sys')?.type, 'bind');
+  const plain = buildOciSpec(base);
+  assert.ok(!plain.linux.namespaces.some((n) => n.type === 'user'));
+  assert.equal(plain.linux.uidMappings, undefined);
+  assert.equal(plain.mounts.find((m) => m.destination === '/sys')?.type, 'sysfs');
+});
