@@ -49,6 +49,7 @@ const SEARCH = e('search', 'search', 'Search registries for images');
 const EVENTS = e('events', 'events', 'Get real time events from the server');
 const UPDATE = e('update', 'update', 'Update configuration of one or more containers');
 const STATS = e('stats', 'stats', 'Display a live stream of container(s) resource usage statistics');
+const BUILD = e('build', 'build', 'Build an image from a Dockerfile');
 
 export const COMMON: Record<string, Entry> = { run: RUN, exec: EXEC, ps: PS, pull: PULL, images: IMAGES, version: VERSION, info: INFO };
 
@@ -59,6 +60,7 @@ export const TOP_LEVEL: Record<string, Entry> = {
   restart: RESTART, rm: RM, rmi: RMI, save: SAVE, start: START, stop: STOP, tag: TAG, top: TOP,
   unpause: UNPAUSE, wait: WAIT, events: EVENTS, update: UPDATE, stats: STATS,
   push: PUSH, login: LOGIN, logout: LOGOUT, search: SEARCH,
+  build: BUILD,
 };
 
 export const GROUPS: Record<string, { short: string; commands: Record<string, Entry> }> = {
@@ -76,7 +78,7 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
   image: {
     short: 'Manage images',
     commands: {
-      history: HISTORY, import: IMPORT,
+      build: BUILD, history: HISTORY, import: IMPORT,
       inspect: e('inspect', 'imageInspect', 'Display detailed information on one or more images'),
       load: LOAD, ls: IMAGES, list: IMAGES, pull: PULL, push: PUSH,
       prune: e('prune', 'imagePrune', 'Remove unused images'),

@@ -3,7 +3,7 @@
  * (ContainerContext, ImageContext): pure functions of the API objects and the current time.
  */
 import type { ContainerSummary, ImageSummary, Port } from '../client/index.js';
-import { humanDuration, humanSizeWithPrecision, truncateId } from './format/index.js';
+import { humanDuration, humanSize, humanSizeWithPrecision, truncateId } from './format/index.js';
 
 export interface RowOptions {
   trunc: boolean;
@@ -166,9 +166,10 @@ export function imageRows(img: ImageSummary, o: RowOptions & { digests: boolean 
     CreatedAt: goTimeString(img.Created),
     CreatedSince: `${humanDuration(o.now - img.Created * 1000)} ago`,
     ID: o.trunc ? truncateId(img.Id) : img.Id,
-    SharedSize: img.SharedSize < 0 ? 'N/A' : humanSizeWithPrecision(img.SharedSize, 3),
+    // docker's image formatter: Size with 3 digits, SharedSize and UniqueSize with HumanSize's 4.
+    SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
     Size: humanSizeWithPrecision(img.Size, 3),
-    UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSizeWithPrecision(img.Size - img.SharedSize, 3),
+    UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
     VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size, 3),
   };
   const digestsByRepo = new Map<string, string[]>();

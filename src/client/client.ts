@@ -349,6 +349,30 @@ export class Client {
     return this.request('/images/load', { method: 'POST', query: { quiet: opts.quiet || undefined }, body: tar });
   }
 
+  /** POST /build (classic builder): `context` is the tar; answers a JSON progress stream. */
+  imageBuild(context: Readable, opts: {
+    tags?: string[]; dockerfile?: string; buildArgs?: Record<string, string | null>; target?: string; labels?: Record<string, string>;
+    noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string; signal?: AbortSignal;
+  } = {}): Promise<IncomingMessage> {
+    return this.request('/build', {
+      method: 'POST',
+      query: {
+        t: opts.tags && opts.tags.length > 0 ? opts.tags : undefined,
+        dockerfile: opts.dockerfile,
+        buildargs: opts.buildArgs && Object.keys(opts.buildArgs).length > 0 ? JSON.stringify(opts.buildArgs) : undefined,
+        labels: opts.labels && Object.keys(opts.labels).length > 0 ? JSON.stringify(opts.labels) : undefined,
+        target: opts.target,
+        nocache: opts.noCache || undefined,
+        q: opts.quiet || undefined,
+        pull: opts.pull || undefined,
+        networkmode: opts.networkMode,
+      },
+      headers: { 'Content-Type': 'application/x-tar' },
+      body: context,
+      signal: opts.signal,
+    });
+  }
+
   imageSave(names: string[]): Promise<IncomingMessage> {
     return this.request('/images/get', { query: { names } });
   }

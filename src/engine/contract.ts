@@ -116,6 +116,8 @@ export interface ImageService {
   /** GET /images/get?names=..: one archive with every named image. */
   save(refs: string[]): Promise<Readable>;
   prune(filters: Filters): Promise<{ ImagesDeleted: Json[]; SpaceReclaimed: number }>;
+  /** GET /system/df's images: summaries with SharedSize, and the size of all distinct layers. */
+  diskUsage?(): Promise<{ LayersSize: number; Images: Json[] }>;
 }
 
 export interface SystemService {

@@ -121,9 +121,11 @@ export class System implements SystemService {
   }
 
   async df(): Promise<Json> {
-    const [images, containers, volumes] = await Promise.all([
-      this.#images.list({}), this.#containers.list({ all: true, size: true }), this.#volumes?.usage?.() ?? Promise.resolve([]),
+    const [du, containers, volumes] = await Promise.all([
+      // Shared layers counted once, each image's SharedSize filled in (docker's system df).
+      this.#images.diskUsage?.() ?? this.#images.list({}).then((images) => ({ LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images })),
+      this.#containers.list({ all: true, size: true }), this.#volumes?.usage?.() ?? Promise.resolve([]),
     ]);
-    return { LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images, Containers: containers, Volumes: volumes, BuildCache: [] };
+    return { LayersSize: du.LayersSize, Images: du.Images, Containers: containers, Volumes: volumes, BuildCache: [] };
   }
 }

@@ -4,7 +4,7 @@
  * several repositories name the image; containers block deletion (a running one even with force).
  */
 import type { Filters, Json } from '../engine/contract.js';
-import { Conflict } from '../errdefs/index.js';
+import { Conflict, InvalidArgument } from '../errdefs/index.js';
 import type { ImageCore } from './core.js';
 import { checkFilterKeys, danglingFilter, filterTime, labelsMatch } from './filters.js';
 import type { ImageRecord, RefRow } from './records.js';
@@ -77,6 +77,8 @@ export class ImageRemover {
     const core = this.#core;
     checkFilterKeys(filters, ['dangling', 'until', 'label', 'label!']);
     const danglingOnly = danglingFilter(filters) ?? true;
+    // moby's getUntilFromPruneFilters: one until only.
+    if ((filters.until ?? []).length > 1) throw new InvalidArgument('more than one until filter specified');
     const until = (filters.until ?? []).map((v) => filterTime(v, core.deps.now(), 'until'));
     const deleted: Json[] = [];
     let reclaimed = 0;

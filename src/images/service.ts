@@ -127,6 +127,26 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
       return out;
     },
 
+    async diskUsage() {
+      // As moby's image disk usage: a layer (chain) used by more than one image is shared; the
+      // total counts every distinct layer once.
+      const recs = core.records.all();
+      const users = new Map<string, { size: number; n: number }>();
+      for (const rec of recs) {
+        for (const l of rec.layers) {
+          const u = users.get(l.chainId);
+          if (u) u.n++;
+          else users.set(l.chainId, { size: l.size, n: 1 });
+        }
+      }
+      const images: Json[] = [];
+      for (const rec of recs) {
+        const shared = rec.layers.reduce((n, l) => n + ((users.get(l.chainId)?.n ?? 0) > 1 ? l.size : 0), 0);
+        images.push({ ...summaryOf(rec, await core.config(rec.id), deps.containersUsingImage(rec.id).length), SharedSize: shared });
+      }
+      return { LayersSize: [...users.values()].reduce((n, u) => n + u.size, 0), Images: images };
+    },
+
     async inspect(ref) {
       const rec = core.resolve(ref);
       const config = await core.config(rec.id);

@@ -118,6 +118,16 @@ export class VolumeExtension implements ContainerExtension {
     settings.mounts = [...(settings.mounts ?? []), ...out];
   }
 
+  /** hakod restarted: a running container's volumes with mount options count it as a user again. */
+  restored(rec: ContainerRecord): void {
+    if (!rec.State.Running) return;
+    for (const mp of this.mountsOf(rec.Id)) {
+      if (mp.Type !== 'volume') continue;
+      const v = this.#volumes.find(mp.Name);
+      if (v) this.#volumes.driver.adopt(v.Name, v.Options, rec.Id);
+    }
+  }
+
   async stopped(rec: ContainerRecord): Promise<void> {
     for (const mp of this.mountsOf(rec.Id)) {
       if (mp.Type !== 'volume') continue;

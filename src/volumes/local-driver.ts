@@ -3,7 +3,7 @@
  * options `type`, `o` and `device` — whatever `mount -t <type> -o <o> <device>` gives there,
  * mounted while at least one container uses it (moby volume/local/local_unix.go).
  */
-import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -89,6 +89,17 @@ export class LocalDriver {
     return dir;
   }
 
+  /**
+   * After a hakod restart: `user` (a container found running) still has the volume mounted, so
+   * it counts again, and the mount stays until its last user is gone.
+   */
+  adopt(name: string, opts: Record<string, string> | null, user: string): void {
+    if (!opts || !opts.type) return;
+    const users = this.#users.get(name) ?? new Set<string>();
+    users.add(user);
+    this.#users.set(name, users);
+  }
+
   /** Drops `user`'s use; the last one unmounts a volume that has mount options. */
   async unmount(name: string, opts: Record<string, string> | null, user: string): Promise<void> {
     if (!opts || !opts.type) return;
@@ -99,11 +110,30 @@ export class LocalDriver {
     if (isMounted(dir)) await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
   }
 
-  /** Bytes used (du), or -1 when it cannot be measured. */
+  /**
+   * Bytes of the files in the volume, each hard-linked inode once, directories not counted (as
+   * docker's directory.Size, so an empty volume is 0B); -1 when it cannot be measured.
+   */
   async size(name: string): Promise<number> {
+    const seen = new Set<string>();
+    const walk = async (dir: string): Promise<number> => {
+      let total = 0;
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          total += await walk(path);
+          continue;
+        }
+        const st = await lstat(path);
+        const key = `${st.dev}:${st.ino}`;
+        if (st.nlink > 1 && seen.has(key)) continue;
+        seen.add(key);
+        total += st.size;
+      }
+      return total;
+    };
     try {
-      const { stdout } = await run('du', ['-sb', this.dataDir(name)]);
-      return Number(stdout.split(/\s/)[0]) || 0;
+      return await walk(this.dataDir(name));
     } catch {
       return -1;
     }

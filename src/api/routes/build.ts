@@ -57,7 +57,11 @@ async function build(call: Call): Promise<void> {
     }, (m) => { if (!call.res.destroyed) progress.send(m); });
   } catch (err) {
     call.req.resume();
-    progress.fail(err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    // docker's CLI exits with errorDetail.code: a failed RUN's exit code.
+    const exit = (err as { exitCode?: unknown } | null)?.exitCode;
+    const code = typeof exit === 'number' ? exit : undefined;
+    progress.send({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message });
   } finally {
     call.res.off('close', onClose);
   }

@@ -1,8 +1,8 @@
 /** `hako history IMAGE`. */
 import type { Command } from '../command.js';
 import { renderList } from '../render.js';
-import { ellipsis, goTimeString, truncateId } from '../rows.js';
-import { humanDuration, humanSize } from '../format/index.js';
+import { ellipsis, truncateId } from '../rows.js';
+import { humanDuration, humanSizeWithPrecision } from '../format/index.js';
 import { FORMAT_HELP } from '../filters.js';
 
 export const history: Command = {
@@ -30,10 +30,11 @@ export const history: Command = {
       const by = String(h['CreatedBy'] ?? '').replace(/\t/g, ' ');
       return {
         ID: id === '<missing>' ? id : trunc ? truncateId(id) : id,
-        CreatedSince: human ? `${humanDuration(now - created * 1000)} ago` : goTimeString(created),
-        CreatedAt: goTimeString(created),
+        // docker: CreatedSince falls back to CreatedAt (RFC 3339, local time) with -H=false.
+        CreatedSince: human ? `${humanDuration(now - created * 1000)} ago` : rfc3339(created),
+        CreatedAt: rfc3339(created),
         CreatedBy: trunc ? ellipsis(by, 45) : by,
-        Size: human ? humanSize(Number(h['Size'] ?? 0)) : String(h['Size'] ?? 0),
+        Size: human ? humanSizeWithPrecision(Number(h['Size'] ?? 0), 3) : String(h['Size'] ?? 0),
         Comment: String(h['Comment'] ?? ''),
       };
     });
@@ -43,8 +44,18 @@ export const history: Command = {
     }
     cli.stdout.write(renderList(rows, {
       format: flags.string('format'),
-      defaultTable: '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+      // docker's nonHumanHistoryTableFormat shows CREATED AT instead of CREATED.
+      defaultTable: human ? '{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}' : '{{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
       headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
     }));
   },
 };
+
+/** Go's time.Unix(s, 0).Format(time.RFC3339): local time, "Z" for UTC, else "+hh:mm". */
+function rfc3339(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.trunc(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
+}

@@ -1,0 +1,175 @@
+/**
+ * `hako build [OPTIONS] PATH | -`: packs the context directory (without what `.dockerignore`
+ * leaves out; the Dockerfile and .dockerignore always go), streams it to POST /build, and shows
+ * the progress: docker's classic output, or with `--progress plain` one `#N` line per step
+ * output with CACHED for steps taken from the cache.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { IgnoreMatcher } from '../../build/dockerignore.js';
+import { jsonLines } from '../../client/index.js';
+import type { Command } from '../command.js';
+import { StatusError } from '../errors.js';
+
+export const build: Command = {
+  spec: {
+    use: '[OPTIONS] PATH | -',
+    short: 'Build an image from a Dockerfile',
+    aliases: 'hako image build, hako build, hako builder build',
+    flags: [
+      { name: 'tag', short: 't', kind: 'stringArray', usage: 'Name and optionally a tag in the "name:tag" format' },
+      { name: 'file', short: 'f', kind: 'string', usage: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
+      { name: 'build-arg', kind: 'stringArray', usage: 'Set build-time variables' },
+      { name: 'target', kind: 'string', usage: 'Set the target build stage to build' },
+      { name: 'label', kind: 'stringArray', usage: 'Set metadata for an image' },
+      { name: 'no-cache', kind: 'bool', usage: 'Do not use cache when building the image' },
+      { name: 'pull', kind: 'bool', usage: 'Always attempt to pull a newer version of the image' },
+      { name: 'progress', kind: 'string', usage: 'Set type of progress output ("auto", "plain", "tty")' },
+      { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress the build output and print image ID on success' },
+      { name: 'iidfile', kind: 'string', usage: 'Write the image ID to the file' },
+      { name: 'network', kind: 'string', usage: 'Set the networking mode for the RUN instructions during build' },
+      { name: 'platform', kind: 'string', usage: 'Set platform if server is multi-platform capable' },
+    ],
+    args: { min: 1, max: 1 },
+  },
+  async run(cli, flags, args) {
+    const progress = flags.string('progress') || 'auto';
+    if (!['auto', 'plain', 'tty'].includes(progress)) throw new StatusError(125, `invalid --progress "${progress}": use auto, plain or tty`);
+    const platform = flags.string('platform');
+    if (platform && !/^linux(\/(amd64|x86_64))?$/.test(platform) && process.arch === 'x64') throw new StatusError(125, `--platform ${platform}: hako builds for linux/amd64 only`);
+    const buildArgs: Record<string, string | null> = {};
+    for (const a of flags.array('build-arg')) {
+      const eq = a.indexOf('=');
+      // `--build-arg K` takes K from the environment, as docker does; unset stays unset.
+      if (eq < 0) buildArgs[a] = process.env[a] ?? null;
+      else buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+    const labels: Record<string, string> = {};
+    for (const l of flags.array('label')) {
+      const eq = l.indexOf('=');
+      labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+    }
+    const contextArg = args[0] as string;
+    const file = flags.string('file');
+    let context: Readable;
+    let dockerfile: string | undefined;
+    if (contextArg === '-') {
+      if (file === '-') throw new StatusError(125, 'invalid argument: can\'t use stdin for both build context and dockerfile');
+      context = cli.stdin;
+      dockerfile = file || undefined;
+    } else {
+      const dir = resolve(contextArg);
+      const st = await lstat(dir).catch(() => null);
+      if (!st?.isDirectory()) throw new StatusError(1, `unable to prepare context: path "${contextArg}" not found`);
+      let extra: { name: string; content: Buffer } | null = null;
+      if (file === '-') {
+        extra = { name: `.dockerfile.${randomBytes(10).toString('hex')}`, content: await readAll(cli.stdin) };
+        dockerfile = extra.name;
+      } else if (file) {
+        const abs = resolve(file);
+        const rel = relative(dir, abs);
+        if (rel.startsWith('..') || isAbsolute(rel)) {
+          // A Dockerfile outside the context travels inside it under a random name, as docker does.
+          extra = { name: `.dockerfile.${randomBytes(10).toString('hex')}`, content: await readFile(abs) };
+          dockerfile = extra.name;
+        } else dockerfile = rel.split(sep).join('/');
+      }
+      context = await packContext(dir, dockerfile ?? 'Dockerfile', extra);
+    }
+    const client = await cli.client();
+    const quiet = flags.bool('quiet');
+    const network = flags.string('network');
+    const target = flags.string('target');
+    const res = await client.imageBuild(context, {
+      tags: flags.array('tag'), buildArgs, labels, noCache: flags.bool('no-cache'), quiet, pull: flags.bool('pull'),
+      ...(dockerfile ? { dockerfile } : {}), ...(target ? { target } : {}), ...(network ? { networkMode: network } : {}),
+    });
+    let id = '';
+    let step = 0;
+    let partial = '';
+    const plain = progress === 'plain';
+    const show = (text: string): void => {
+      if (quiet) return;
+      if (!plain) { cli.stdout.write(text); return; }
+      partial += text;
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+        if (m) { step = Number(m[1]); cli.stdout.write(`#${step} [${m[1]}/${m[2]}] ${m[3]}\n`); continue; }
+        if (line === ' ---> Using cache') { cli.stdout.write(`#${step} CACHED\n`); continue; }
+        cli.stdout.write(step > 0 ? `#${step} ${line.replace(/^ ---> /, '')}\n` : `${line}\n`);
+      }
+    };
+    for await (const msg of jsonLines(res)) {
+      if (msg.error || msg.errorDetail?.message) {
+        if (partial) show('\n');
+        const code = (msg.errorDetail as { code?: number } | undefined)?.code;
+        throw new StatusError(typeof code === 'number' && code > 0 ? code : 1, msg.errorDetail?.message ?? msg.error ?? 'build failed');
+      }
+      const aux = msg.aux as { ID?: string } | undefined;
+      if (aux?.ID) id = aux.ID;
+      if (typeof msg.stream === 'string') show(msg.stream);
+    }
+    if (partial) show('\n');
+    if (!id) throw new StatusError(1, 'the daemon ended the build without an image id');
+    if (quiet) cli.out(id);
+    const iidfile = flags.string('iidfile');
+    if (iidfile) await writeFile(iidfile, id);
+  },
+};
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The context directory as a tar stream, `.dockerignore` applied (docker's CLI does the same). */
+async function packContext(dir: string, dockerfile: string, extra: { name: string; content: Buffer } | null): Promise<Readable> {
+  let lines: string[] = [];
+  for (const name of [`${dockerfile}.dockerignore`, '.dockerignore']) {
+    try {
+      lines = (await readFile(join(dir, name), 'utf8')).split(/\r?\n/);
+      break;
+    } catch {
+      // none here
+    }
+  }
+  const ignore = new IgnoreMatcher(lines);
+  const always = new Set([dockerfile, '.dockerignore', `${dockerfile}.dockerignore`]);
+  const pack = tar.pack();
+  const entry = (header: Partial<tar.Header> & { name: string }, body?: Buffer): Promise<void> => new Promise((res, rej) => {
+    pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? rej(err) : res()));
+  });
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(dir, rel))).sort()) {
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const abs = join(dir, r);
+      const st = await lstat(abs);
+      const skip = !always.has(r) && ignore.ignored(r);
+      if (skip && !(st.isDirectory() && ignore.mayIncludeBelow(r))) continue;
+      // Owners are not sent: the daemon makes COPY'd files root's unless --chown says otherwise.
+      const base = { name: r, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: st.mtime };
+      if (st.isDirectory()) {
+        if (!skip) await entry({ ...base, name: `${r}/`, type: 'directory' });
+        await walk(r);
+      } else if (skip) continue;
+      else if (st.isSymbolicLink()) await entry({ ...base, type: 'symlink', linkname: await readlink(abs) });
+      else if (st.isFile()) {
+        const w = pack.entry({ ...base, type: 'file', size: st.size });
+        await pipeline(createReadStream(abs), w as unknown as NodeJS.WritableStream);
+      }
+    }
+  };
+  (async () => {
+    await walk('');
+    if (extra) await entry({ name: extra.name, mode: 0o600, type: 'file', size: extra.content.length }, extra.content);
+  })().then(() => pack.finalize(), (e: Error) => pack.destroy(e));
+  return pack as unknown as Readable;
+}
