@@ -46,3 +46,33 @@ export function renderInspect(objects: unknown[], format: string): string {
     return templateError(e);
   }
 }
+
+/**
+ * docker's `inspect` of several objects: prints those found (JSON or --format), then fails with
+ * one line per name that was not (exit 1), as the docker CLI does. `fetch` resolves undefined for
+ * a name it does not know; other errors propagate.
+ */
+export async function printInspected(
+  out: NodeJS.WritableStream, refs: string[], format: string,
+  fetch: (ref: string) => Promise<unknown | undefined>, missing: (ref: string) => string,
+): Promise<void> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const ref of refs) {
+    const obj = await fetch(ref);
+    if (obj === undefined) errors.push(missing(ref));
+    else found.push(obj);
+  }
+  if (found.length || !format) out.write(renderInspect(found, format));
+  if (errors.length) throw new StatusError(1, errors.join('\n'));
+}
+
+/** Resolves undefined where the daemon answered 404, so callers can say "No such X". */
+export async function unless404<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return undefined;
+    throw e;
+  }
+}

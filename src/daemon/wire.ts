@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ContentStore, LayerStore, openMetadataDb, changesOf, tarUpperAsLayer, tarDirectory, applyLayerTar } from '../storage/index.js';
-import { createImageService } from '../images/index.js';
+import { createImageService, familiarString, parseReference } from '../images/index.js';
 import { ConmonRuncRuntime, detectCgroupVersion, findInitBinary, lookPath } from '../runtime/index.js';
 import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
 import { createEngine, EventBus, RunOptionsExtension, Supervisor, type Engine, type RegistryClientService, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
@@ -73,12 +73,15 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     ...(remap && usernsFd !== null ? { idmap: { usernsFd, uid: remap.uid, gid: remap.gid } } : {}),
   });
   let usingImage: (id: string) => Array<{ id: string; running: boolean }> = () => [];
+  // Image events go onto engine.events once it exists (set below).
+  let imageEvent: (action: string, id: string, name: string) => void = () => {};
   const images = createImageService({
     db: meta,
     content,
     layers,
     containersUsingImage: (id: string) => usingImage(id),
     tmpDir,
+    onEvent: (action, id, name) => imageEvent(action, id, name),
   });
 
   const registryService = new RegistryService({
@@ -90,8 +93,17 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     logger: log,
   });
   const registry: RegistryClientService = {
-    pull: (ref, o) => registryService.pull({ ref, platform: o.platform, auth: o.auth, progress: o.progress, signal: o.signal }),
-    push: (ref, o) => registryService.push({ ref, tag: o.tag, auth: o.auth, progress: o.progress, signal: o.signal }),
+    async pull(ref, o) {
+      await registryService.pull({ ref, platform: o.platform, auth: o.auth, progress: o.progress, signal: o.signal });
+      // moby: LogImageEvent(FamiliarString(ref), FamiliarName(ref), "pull").
+      const r = parseReference(ref);
+      imageEvent('pull', familiarString(r), familiarString({ ...r, tag: null, digest: null }));
+    },
+    async push(ref, o) {
+      await registryService.push({ ref, tag: o.tag, auth: o.auth, progress: o.progress, signal: o.signal });
+      const r = parseReference(o.tag ? `${ref}:${o.tag}` : ref);
+      imageEvent('push', familiarString(r), familiarString({ ...r, tag: null, digest: null }));
+    },
     login: (auth) => registryService.login(auth),
     search: async (term, o) => (await registryService.search(term, { ...(o.limit ? { limit: o.limit } : {}), auth: o.auth ?? null })) as unknown as Json[],
   };
@@ -149,6 +161,17 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
 
   const daemonId = await daemonIdentity(join(dataRoot, 'engine-id'));
   const events = new EventBus();
+  // In order, each with the image's labels when it (still) exists, as moby's LogImageEvent.
+  let imageEvents = Promise.resolve();
+  imageEvent = (action, id, name) => {
+    imageEvents = imageEvents.then(async () => {
+      let labels: Record<string, string> = {};
+      try {
+        labels = (await images.config(images.resolve(id).id)).config?.Labels ?? {};
+      } catch { /* deleted, or a name that is gone: no labels */ }
+      events.publish('image', action, id, { ...labels, name });
+    });
+  };
   const volumes = createVolumes({ dataRoot, meta, events, rootOwner: remap ? { uid: remap.uid, gid: remap.gid } : null });
   const supervisor = new Supervisor({ runtime, logger: log });
   const network = new NetworkManager({ db: meta, execRoot, ...networkConfigOf(config.extra, dataRoot), logger: log });

@@ -72,7 +72,7 @@ export class System implements SystemService {
   async info(): Promise<Json> {
     const all = await this.#containers.list({ all: true });
     const count = (s: string): number => all.filter((c) => c.State === s).length;
-    const images = await this.#images.list({});
+    const images = await this.#images.list({ all: true });
     return {
       ID: this.#o.id,
       Containers: all.length,
@@ -123,7 +123,7 @@ export class System implements SystemService {
   async df(): Promise<Json> {
     const [du, containers, volumes] = await Promise.all([
       // Shared layers counted once, each image's SharedSize filled in (docker's system df).
-      this.#images.diskUsage?.() ?? this.#images.list({}).then((images) => ({ LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images })),
+      this.#images.diskUsage?.() ?? this.#images.list({ all: true }).then((images) => ({ LayersSize: images.reduce((n, i) => n + Number(i.Size ?? 0), 0), Images: images })),
       this.#containers.list({ all: true, size: true }), this.#volumes?.usage?.() ?? Promise.resolve([]),
     ]);
     return { LayersSize: du.LayersSize, Images: du.Images, Containers: containers, Volumes: volumes, BuildCache: [] };

@@ -52,4 +52,11 @@ export interface ImageServiceDeps {
   tmpDir?: string;
   /** Clock for created/LastTagTime stamps (tests). Default: () => new Date(). */
   now?: () => Date;
+  /**
+   * Docker's image events, as moby's LogImageEvent(imageID, refName, action): tag (id, new
+   * name), untag and delete (id, id), import, load and save (id, id). Called after the change.
+   */
+  onEvent?: (action: ImageEventAction, imageId: string, name: string) => void;
 }
+
+export type ImageEventAction = 'tag' | 'untag' | 'delete' | 'import' | 'load' | 'save';

@@ -16,6 +16,6 @@ export {
 export { applyChanges, type ContainerConfig, type Healthcheck } from './changes.js';
 export { type ImageConfig, type HistoryEntry, type Descriptor, MEDIA_TYPE } from './config.js';
 export { type ImageRecord, type LayerRow } from './records.js';
-export { type ImageServiceDeps, type ContainerUse, type MetadataDbLike, type ContentStoreLike, type LayerStoreLike } from './deps.js';
+export { type ImageServiceDeps, type ImageEventAction, type ContainerUse, type MetadataDbLike, type ContentStoreLike, type LayerStoreLike } from './deps.js';
 export { type PulledImage, type PulledLayer, type PushSource, type PushLayer } from './registry-io.js';
 export { createImageService, type HakoImageService, type ImageServiceExtras, type CommitOptions } from './service.js';

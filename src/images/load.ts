@@ -216,6 +216,7 @@ async function commit(core: ImageCore, plans: ImagePlan[], signal?: AbortSignal)
     rb.clear();
     const lines: string[] = [];
     results.forEach((r, i) => {
+      core.deps.onEvent?.('load', r.id, r.id);
       const tags = (images[i] as NewImage).tags;
       for (const m of r.moved) lines.push(`The image ${m.name} already exists, renaming the old one with ID ${m.from} to empty string`);
       if (tags.length === 0) lines.push(`Loaded image ID: ${r.id}`);

@@ -10,6 +10,11 @@ import { checkFilterKeys, danglingFilter, filterTime, labelsMatch } from './filt
 import type { ImageRecord, RefRow } from './records.js';
 import { isImageIdPrefix, shortId } from './reference.js';
 
+/** moby logs an untag per removed name with the image id as both id and name. */
+function untagged(core: ImageCore, id: string): void {
+  core.deps.onEvent?.('untag', id, id);
+}
+
 interface DeleteConflict {
   hard: boolean;
   used: boolean;
@@ -50,12 +55,14 @@ export class ImageRemover {
       const removed = this.#matchingRef(refs, input);
       core.records.deleteRef(removed.name);
       records.push({ Untagged: removed.name });
+      untagged(core, img.id);
       refs = core.records.refsOf(img.id);
       // A tag gone and only digests of that repository left: those go too (Docker does the same).
       if (removed.kind === 'tag' && !refs.some((r) => r.kind === 'tag' && r.repo === removed.repo)) {
         for (const r of refs.filter((r) => r.kind === 'digest' && r.repo === removed.repo)) {
           core.records.deleteRef(r.name);
           records.push({ Untagged: r.name });
+          untagged(core, img.id);
         }
         refs = core.records.refsOf(img.id);
       }
@@ -67,6 +74,7 @@ export class ImageRemover {
       for (const r of refs) {
         core.records.deleteRef(r.name);
         records.push({ Untagged: r.name });
+        untagged(core, img.id);
       }
     }
     await this.#deleteHelper(img.id, records, force, prune, quiet);
@@ -96,6 +104,7 @@ export class ImageRemover {
       for (const r of rec.repoTags.concat(rec.repoDigests)) {
         core.records.deleteRef(r);
         records.push({ Untagged: r });
+        untagged(core, rec.id);
       }
       const before = this.#layerBytes();
       try {
@@ -141,9 +150,11 @@ export class ImageRemover {
     for (const r of core.records.refsOf(id)) {
       core.records.deleteRef(r.name);
       records.push({ Untagged: r.name });
+      untagged(core, id);
     }
     const removedLayers = await core.deleteImage(id);
     records.push({ Deleted: id });
+    core.deps.onEvent?.('delete', id, id);
     for (const chainId of removedLayers) records.push({ Deleted: chainId });
     if (!prune || parent === '' || !core.records.get(parent)) return;
     // Prune the parent when nothing else names or uses it; quietly, never forced.

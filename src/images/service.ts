@@ -110,6 +110,8 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
       const out: Json[] = [];
       for (let rec of core.records.all()) {
         const isDangling = rec.repoTags.length === 0 && rec.repoDigests.length === 0;
+        // Docker hides intermediate images (untagged ones other images stack on: build steps) unless -a.
+        if (!opts.all && isDangling && core.records.children(rec.id).length > 0) continue;
         if (dangling !== null && dangling !== isDangling) continue;
         const created = Date.parse(rec.created);
         if (before.some((t) => !(created < t)) || since.some((t) => !(created > t)) || until.some((t) => !(created < t))) continue;
@@ -168,6 +170,7 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
       const rec = core.resolve(ref);
       const target = tagTarget(repo, tag);
       core.records.transaction(() => core.records.setRef(target, rec.id, core.deps.now().toISOString()));
+      deps.onEvent?.('tag', rec.id, target.name);
     },
 
     remove: (ref, opts) => core.exclusive(() => remover.remove(ref, opts)),
@@ -190,7 +193,9 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
         rootfs: { type: 'layers', diff_ids: [] },
         history: [{ created, created_by: '', comment }],
       };
-      return createImage({ parent: null, layer: await uncompressed(tar, 'rootfs tarball'), config, target });
+      const res = await createImage({ parent: null, layer: await uncompressed(tar, 'rootfs tarball'), config, target });
+      deps.onEvent?.('import', res.Id, res.Id);
+      return res;
     },
 
     async commit(opts) {
@@ -256,7 +261,9 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
           add(image, row && row.kind === 'tag' ? [{ name: row.name, repo: row.repo, kind: 'tag' }] : []);
         }
       }
-      return saveArchive(core, items, opts.signal);
+      const archive = await saveArchive(core, items, opts.signal);
+      for (const i of items) deps.onEvent?.('save', i.image.id, i.image.id);
+      return archive;
     },
   };
 

@@ -4,7 +4,7 @@ import type { Client } from '../../client/index.js';
 import type { Flags } from '../flags.js';
 import type { Cli } from '../cli.js';
 import { StatusError } from '../errors.js';
-import { renderInspect } from '../render.js';
+import { printInspected, unless404 } from '../render.js';
 
 type Kind = 'container' | 'image' | 'network';
 
@@ -20,27 +20,13 @@ async function fetchOne(client: Client, ref: string, kind: Kind, size: boolean):
 
 async function inspectAll(cli: Cli, flags: Flags, refs: string[], kinds: Kind[], missing: (ref: string) => string): Promise<number> {
   const client = await cli.client();
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  for (const ref of refs) {
-    let obj: unknown;
+  await printInspected(cli.stdout, refs, flags.string('format'), async (ref) => {
     for (const kind of kinds) {
-      try {
-        obj = await fetchOne(client, ref, kind, flags.bool('size'));
-        break;
-      } catch (e) {
-        if ((e as { status?: number }).status !== 404) throw e;
-      }
+      const obj = await unless404(fetchOne(client, ref, kind, flags.bool('size')));
+      if (obj !== undefined) return obj;
     }
-    if (obj === undefined) {
-      errors.push(missing(ref));
-      continue;
-    }
-    found.push(obj);
-  }
-  const format = flags.string('format');
-  if (found.length || !format) cli.stdout.write(renderInspect(found, format));
-  if (errors.length) throw new StatusError(1, errors.join('\n'));
+    return undefined;
+  }, missing);
   return 0;
 }
 

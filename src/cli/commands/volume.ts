@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
 import { errorText } from '../containers.js';
-import { renderInspect, renderList } from '../render.js';
+import { renderList, printInspected, unless404 } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 import { humanSize } from '../format/index.js';
 import { confirm } from './prune.js';
@@ -97,19 +97,7 @@ export const volumeInspect: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await client.volumeInspect(name));
-      } catch (e) {
-        if ((e as { status?: number }).status !== 404) throw e;
-        errors.push(`Error: No such volume: ${name}`);
-      }
-    }
-    const format = flags.string('format');
-    if (found.length || !format) cli.stdout.write(renderInspect(found, format));
-    if (errors.length) throw new StatusError(1, errors.join('\n'));
+    await printInspected(cli.stdout, args, flags.string('format'), (name) => unless404(client.volumeInspect(name)), (name) => `Error: No such volume: ${name}`);
   },
 };
 
