@@ -22,6 +22,7 @@ import { statsRoutes } from './routes/stats.js';
 import { eventRoutes } from './routes/events.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
+import { bootstrapRoutes } from './routes/bootstrap.js';
 import { API_VERSION, checkVersion, matchRoute, splitVersion, type RouteKey } from './router.js';
 
 export interface ApiServerOptions {
@@ -32,7 +33,7 @@ export interface ApiServerOptions {
   serverVersion?: string;
 }
 
-const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...registryRoutes, ...execRoutes, ...volumeRoutes, ...statsRoutes, ...eventRoutes, ...networkRoutes, ...buildRoutes };
+const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...registryRoutes, ...execRoutes, ...volumeRoutes, ...statsRoutes, ...eventRoutes, ...networkRoutes, ...buildRoutes, ...bootstrapRoutes };
 const HIJACKERS: Readonly<Partial<Record<RouteKey, HijackHandler>>> = { containerAttach, execStart };
 
 const NOT_FOUND_BODY = '{"message":"page not found"}\n';

@@ -79,6 +79,7 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
     short: 'Manage images',
     commands: {
       build: BUILD, history: HISTORY, import: IMPORT,
+      bootstrap: e('bootstrap', 'imageBootstrap', 'Make a Debian base image with debootstrap (no registry needed)'),
       inspect: e('inspect', 'imageInspect', 'Display detailed information on one or more images'),
       load: LOAD, ls: IMAGES, list: IMAGES, pull: PULL, push: PUSH,
       prune: e('prune', 'imagePrune', 'Remove unused images'),

@@ -353,7 +353,12 @@ export class Client {
   imageBuild(context: Readable, opts: {
     tags?: string[]; dockerfile?: string; buildArgs?: Record<string, string | null>; target?: string; labels?: Record<string, string>;
     noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string; signal?: AbortSignal;
+    /** `--secret`: sent in hako's own X-Hako-Build-Secrets header (docker's classic /build has none). */
+    secrets?: Record<string, Buffer>;
   } = {}): Promise<IncomingMessage> {
+    const secrets: Record<string, string> = opts.secrets && Object.keys(opts.secrets).length > 0
+      ? { 'X-Hako-Build-Secrets': Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(opts.secrets).map(([k, v]) => [k, v.toString('base64')])))).toString('base64') }
+      : {};
     return this.request('/build', {
       method: 'POST',
       query: {
@@ -367,8 +372,20 @@ export class Client {
         pull: opts.pull || undefined,
         networkmode: opts.networkMode,
       },
-      headers: { 'Content-Type': 'application/x-tar' },
+      headers: { 'Content-Type': 'application/x-tar', ...secrets },
       body: context,
+      signal: opts.signal,
+    });
+  }
+
+  /** POST /hako/images/bootstrap (hako only): a Debian base image by debootstrap; answers a JSON progress stream. */
+  imageBootstrap(opts: { repo: string; tag?: string; suite?: string; variant?: string; include?: string[]; mirror?: string; signal?: AbortSignal }): Promise<IncomingMessage> {
+    return this.request('/hako/images/bootstrap', {
+      method: 'POST',
+      query: {
+        repo: opts.repo, tag: opts.tag, suite: opts.suite, variant: opts.variant, mirror: opts.mirror,
+        include: opts.include && opts.include.length > 0 ? opts.include : undefined,
+      },
       signal: opts.signal,
     });
   }

@@ -14,11 +14,11 @@ import { ConmonRuncRuntime, detectCgroupVersion, findInitBinary, lookPath } from
 import { readLogs, logFiles, createLogRotator, parseLogOpts } from '../logs/index.js';
 import { createEngine, EventBus, RunOptionsExtension, Supervisor, type Engine, type RegistryClientService, type ImagePort, type Json, type LogPort, type RootfsPort, type ImageRuntimeConfig } from '../engine/index.js';
 import { createVolumes } from '../volumes/index.js';
-import { openUserNamespace, resolveRemap, UsernsExtension } from '../userns/index.js';
+import { idMappers, openUserNamespace, RemappedNetHost, resolveRemap, UsernsExtension } from '../userns/index.js';
 import { NetworkManager, networkConfigOf } from '../network/index.js';
 import { RegistryService } from '../registry/index.js';
 import { InvalidArgument } from '../errdefs/index.js';
-import { Builder } from '../build/index.js';
+import { Builder, bootstrapImage } from '../build/index.js';
 import type { DaemonConfig } from './config.js';
 
 export interface BuiltEngine {
@@ -128,15 +128,20 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     commit: (o) => images.commit({ ...o, config: o.config as Parameters<typeof images.commit>[0]['config'] }),
   };
 
+  // userns-remap: tars of a container (cp, export, commit) carry the container's ids, not the host's.
+  const ids = remap ? idMappers(remap) : null;
   const rootfs: RootfsPort = {
     mount: (chainId, dir, opts) => layers.mountRootfs(chainId, dir, opts),
     unmount: (dir) => layers.unmountRootfs(dir),
     lowerDirs: (chainId) => (chainId ? layers.lowerDirs(chainId) : []),
     changes: (upper, lowers) => changesOf(upper, lowers),
-    layerTar: (upper, lowers) => tarUpperAsLayer(upper, lowers),
-    tarPath: (path, opts) => tarDirectory(path, opts.name && opts.name !== '.' ? { includeRoot: true, rebaseName: opts.name } : {}),
+    layerTar: (upper, lowers) => tarUpperAsLayer(upper, lowers, ids ? { mapIds: ids.toContainer } : {}),
+    tarPath: (path, opts) => tarDirectory(path, {
+      ...(opts.name && opts.name !== '.' ? { includeRoot: true, rebaseName: opts.name } : {}),
+      ...(ids ? { mapIds: ids.toContainer } : {}),
+    }),
     async extractTar(tar: Readable, dir: string) {
-      await applyLayerTar(tar, dir, { mode: 'flatten' });
+      await applyLayerTar(tar, dir, { mode: 'flatten', ...(ids ? { mapIds: ids.toHost } : {}) });
     },
   };
 
@@ -174,7 +179,11 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
   };
   const volumes = createVolumes({ dataRoot, meta, events, rootOwner: remap ? { uid: remap.uid, gid: remap.gid } : null });
   const supervisor = new Supervisor({ runtime, logger: log });
-  const network = new NetworkManager({ db: meta, execRoot, ...networkConfigOf(config.extra, dataRoot), logger: log });
+  const usernsPath = usernsFd !== null ? `/proc/${process.pid}/fd/${usernsFd}` : undefined;
+  const network = new NetworkManager({
+    db: meta, execRoot, ...networkConfigOf(config.extra, dataRoot), logger: log,
+    ...(usernsPath ? { host: new RemappedNetHost(usernsPath) } : {}),
+  });
   await network.restore();
   const engine = await createEngine({
     network,
@@ -185,7 +194,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     images,
     volumes: volumes.service,
     events,
-    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), new UsernsExtension(remap), supervisor],
+    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), new UsernsExtension(remap, usernsPath), supervisor],
     imagePort,
     rootfs,
     runtime,
@@ -208,6 +217,13 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     pull: (ref, progress, signal) => registryService.pull({ ref, auth: null, progress, signal }),
   });
   engine.build = { build: (context, opts, progress) => builder.build(context, opts, progress) };
+  engine.bootstrap = {
+    async bootstrap(opts, progress) {
+      const id = await bootstrapImage({ tmpDir, images }, opts, progress);
+      imageEvent('import', id, id);
+      return id;
+    },
+  };
   const liveRestore = config.liveRestore === true;
   return {
     engine,

@@ -204,8 +204,16 @@ export interface BuildService {
   build(context: Readable, opts: {
     dockerfile?: string; tags?: string[]; buildArgs?: Record<string, string | null>; target?: string;
     labels?: Record<string, string>; noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string;
-    signal?: AbortSignal;
+    secrets?: Record<string, Buffer>; signal?: AbortSignal;
   }, progress: (msg: Json) => void): Promise<string>;
+}
+
+/** POST /hako/images/bootstrap (hako's own): a Debian base image made by debootstrap (src/build/bootstrap.ts). */
+export interface BootstrapService {
+  /** Reports each progress line to `progress`; returns the image id. */
+  bootstrap(opts: {
+    repo: string; tag?: string; suite?: string; variant?: string; include?: string[]; mirror?: string; signal?: AbortSignal;
+  }, progress: (line: string) => void): Promise<string>;
 }
 
 /** Everything api/ needs; one instance, built by daemon/'s composition root. */
@@ -221,4 +229,6 @@ export interface Engine {
   registry: RegistryClientService;
   /** Set by the composition root when the builder is wired (src/build/). */
   build?: BuildService;
+  /** Set by the composition root (src/build/bootstrap.ts). */
+  bootstrap?: BootstrapService;
 }

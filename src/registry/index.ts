@@ -17,3 +17,4 @@ export { parseManifest, selectManifest, parsePlatform, MT, type Platform, type I
 export { progressBar, humanBytes } from './progress.js';
 export { createRegistryServer, type RegistryServer, type RegistryServerOptions } from './server/server.js';
 export { bcryptHash, bcryptVerify } from './server/bcrypt.js';
+export { LiveDownload } from './blobs.js';

@@ -97,8 +97,11 @@ export interface RuntimeSettings {
     /** Default `private` on cgroup v2, `host` on v1 (Docker's default cgroupns mode). */
     cgroup?: NamespaceSetting;
   };
-  /** A new user namespace with these id maps (the daemon's userns-remap); none: the host's. */
-  userns?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] };
+  /**
+   * A user namespace with these id maps (the daemon's userns-remap): joined at `path`, or a new
+   * one; none: the host's.
+   */
+  userns?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[]; path?: string };
   cgroupVersion?: 1 | 2;
   /** Default `/hako/<id>` (runc's cgroupfs driver). */
   cgroupsPath?: string;
@@ -146,13 +149,13 @@ const DEFAULT_DEVICE_RULES: OciDeviceRule[] = [
 ];
 
 /**
- * sysfs can only be mounted by the owner of the network namespace. A remapped container that
- * joins a network namespace the engine made (owned by the host's user namespace) gets the host's
- * /sys bound read-only instead, as Podman does for user namespaces without a private netns.
+ * sysfs can only be mounted by the owner of the network namespace. A container in a new user
+ * namespace that joins a network namespace made outside it gets the host's /sys bound read-only
+ * instead, as Podman does for user namespaces without a private netns.
  */
 function sysfsMount(s: RuntimeSettings, sysOpts: string[]): OciMount {
   const net = s.namespaces?.network ?? 'private';
-  if (s.userns && net !== 'private') return { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+  if (s.userns && !s.userns.path && net !== 'private') return { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
   return { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts };
 }
 
@@ -217,7 +220,7 @@ function namespaces(s: RuntimeSettings): OciNamespace[] {
   add('pid', ns.pid, 'private');
   add('ipc', ns.ipc, 'private');
   add('cgroup', ns.cgroup, v2 ? 'private' : 'host');
-  if (s.userns) out.push({ type: 'user' });
+  if (s.userns) out.push(s.userns.path ? { type: 'user', path: s.userns.path } : { type: 'user' });
   return out;
 }
 

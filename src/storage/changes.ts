@@ -53,7 +53,7 @@ export async function changesOf(upperDir: string, lowerDirs: readonly string[]):
  * The upper dir as an image layer tar (whiteout devices become `.wh.<name>`, opaque directories
  * get `.wh..wh..opq`). Whiteouts of names that exist in no lower dir are left out.
  */
-export function tarUpperAsLayer(upperDir: string, lowerDirs: readonly string[], opts: { signal?: AbortSignal } = {}): Readable {
+export function tarUpperAsLayer(upperDir: string, lowerDirs: readonly string[], opts: { signal?: AbortSignal; mapIds?: (uid: number, gid: number) => [number, number] } = {}): Readable {
   const view = new LowerView(lowerDirs);
   return tarLayerDir(upperDir, { ...opts, keepWhiteout: (rel) => view.exists(rel) });
 }

@@ -29,7 +29,12 @@ export type ApplyMode = 'overlay' | 'flatten';
 export interface ApplyOptions {
   mode: ApplyMode;
   signal?: AbortSignal;
+  /** Owner translation of every entry (userns-remap: container ids to host ids). */
+  mapIds?: IdMapper;
 }
+
+/** (uid, gid) -> (uid, gid), for userns-remap's shifted ownership. */
+export type IdMapper = (uid: number, gid: number) => [number, number];
 
 export interface ApplyResult {
   /** sha256 of the uncompressed tar stream. */
@@ -66,7 +71,9 @@ export async function applyLayerTar(input: Readable, targetDir: string, opts: Ap
   piping.catch(() => {}); // its error also ends the entry loop below, which throws it
   try {
     for await (const entry of extract) {
-      await applier.apply(entry.header as Header, entry as unknown as Entry);
+      const header = entry.header as Header;
+      if (opts.mapIds) [header.uid, header.gid] = opts.mapIds(header.uid ?? 0, header.gid ?? 0);
+      await applier.apply(header, entry as unknown as Entry);
     }
     await piping;
   } catch (err) {

@@ -26,6 +26,8 @@ export interface TarDirectoryOptions {
   /** The name of the root entry when `includeRoot` is set. Default: the basename of `dir`. */
   rebaseName?: string;
   signal?: AbortSignal;
+  /** Owner translation of every entry (userns-remap: host ids to container ids). */
+  mapIds?: (uid: number, gid: number) => [number, number];
 }
 
 type HeaderArgument = Parameters<tar.Pack['entry']>[0];
@@ -50,6 +52,7 @@ export interface LayerTarOptions {
    */
   keepWhiteout?: (rel: string) => Promise<boolean>;
   signal?: AbortSignal;
+  mapIds?: (uid: number, gid: number) => [number, number];
 }
 
 interface PackOptions extends TarDirectoryOptions, LayerTarOptions {
@@ -82,7 +85,7 @@ function packTree(dir: string, opts: PackOptions): Readable {
   pack.on('error', (err: Error) => out.destroy(err));
   const onAbort = () => out.destroy(opts.signal?.reason as Error);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const writer = new TreeWriter(pack, { layerForm: opts.layerForm, keepWhiteout: opts.keepWhiteout, flow });
+  const writer = new TreeWriter(pack, { layerForm: opts.layerForm, keepWhiteout: opts.keepWhiteout, flow, mapIds: opts.mapIds });
   (async () => {
     opts.signal?.throwIfAborted();
     const st = await lstat(dir);
@@ -128,6 +131,7 @@ class FlowGate {
 interface WriterOptions {
   layerForm: boolean;
   keepWhiteout: ((rel: string) => Promise<boolean>) | undefined;
+  mapIds?: ((uid: number, gid: number) => [number, number]) | undefined;
   flow: FlowGate;
 }
 
@@ -137,12 +141,14 @@ class TreeWriter {
   /** dev:ino of files with several links -> the name they were first written under. */
   #inodes = new Map<string, string>();
   #keepWhiteout: ((rel: string) => Promise<boolean>) | undefined;
+  #mapIds: ((uid: number, gid: number) => [number, number]) | undefined;
   #flow: FlowGate;
 
   constructor(pack: tar.Pack, opts: WriterOptions) {
     this.#pack = pack;
     this.#layerForm = opts.layerForm;
     this.#keepWhiteout = opts.keepWhiteout;
+    this.#mapIds = opts.mapIds;
     this.#flow = opts.flow;
   }
 
@@ -168,6 +174,7 @@ class TreeWriter {
       mtime: st.mtime,
       size: 0,
     };
+    if (this.#mapIds) [header.uid, header.gid] = this.#mapIds(st.uid, st.gid);
     if (this.#layerForm && isOverlayWhiteout(st)) {
       if (this.#keepWhiteout && !(await this.#keepWhiteout(name))) return;
       const slash = name.lastIndexOf('/');

@@ -12,10 +12,15 @@ import type { RemapIdentity } from './remap.js';
 export class UsernsExtension implements ContainerExtension {
   readonly name = 'userns';
   readonly #identity: RemapIdentity | null;
+  readonly #usernsPath: string | undefined;
 
-  /** `identity` null: the daemon runs without userns-remap. */
-  constructor(identity: RemapIdentity | null) {
+  /**
+   * `identity` null: the daemon runs without userns-remap. `usernsPath`: the daemon's remap user
+   * namespace, which containers join (it owns their network namespaces, see netns.ts).
+   */
+  constructor(identity: RemapIdentity | null, usernsPath?: string) {
     this.#identity = identity;
+    this.#usernsPath = usernsPath;
   }
 
   create(rec: ContainerRecord): void {
@@ -35,6 +40,10 @@ export class UsernsExtension implements ContainerExtension {
 
   prepare(_rec: ContainerRecord, settings: RuntimeSettings): void {
     if (!this.#identity) return;
-    settings.userns = { uidMappings: this.#identity.uidMappings, gidMappings: this.#identity.gidMappings };
+    settings.userns = {
+      uidMappings: this.#identity.uidMappings,
+      gidMappings: this.#identity.gidMappings,
+      ...(this.#usernsPath ? { path: this.#usernsPath } : {}),
+    };
   }
 }

@@ -12,4 +12,5 @@
  */
 export { resolveRemap, openUserNamespace, DEFAULT_REMAP_USER, type RemapIdentity } from './remap.js';
 export { UsernsExtension } from './extension.js';
-export { parseSubIds, parseRemapSpec, idMapOf, freeRange, rangesOf, toHost, type SubIdRange } from './subids.js';
+export { RemappedNetHost } from './netns.js';
+export { parseSubIds, parseRemapSpec, idMapOf, freeRange, rangesOf, toHost, toContainer, idMappers, OVERFLOW_ID, type SubIdRange } from './subids.js';

@@ -107,8 +107,8 @@ export async function openUserNamespace(uidMappings: readonly OciIdMapping[], gi
     ]);
     if (!String(ready).startsWith('ready')) throw new Error(`unexpected output from unshare: ${String(ready)}`);
     const line = (maps: readonly OciIdMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+    // Written by root, so setgroups(2) stays allowed in the namespace (runc writes its maps so too).
     await writeFile(`/proc/${child.pid}/uid_map`, line(uidMappings));
-    await writeFile(`/proc/${child.pid}/setgroups`, 'deny');
     await writeFile(`/proc/${child.pid}/gid_map`, line(gidMappings));
     return openSync(`/proc/${child.pid}/ns/user`, 'r');
   } catch (err) {

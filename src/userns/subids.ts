@@ -60,6 +60,31 @@ export function parseRemapSpec(spec: string): { user: string; group: string | nu
   return { user: m[1]!, group: m[2] ?? null };
 }
 
+/** Container id of host id `id` through `map`, or -1 when it is not mapped. */
+export function toContainer(map: readonly OciIdMapping[], id: number): number {
+  for (const m of map) if (id >= m.hostID && id < m.hostID + m.size) return m.containerID + id - m.hostID;
+  return -1;
+}
+
+/** The kernel's overflow id (nobody): what an unmapped id shows as. */
+export const OVERFLOW_ID = 65534;
+
+/**
+ * Owner translations for tars of a remapped container (docker cp, export, commit): host ids to
+ * the container's view and back; an id outside the map becomes the overflow id, as the kernel shows it.
+ */
+export function idMappers(maps: { uidMappings: readonly OciIdMapping[]; gidMappings: readonly OciIdMapping[] }): {
+  toContainer: (uid: number, gid: number) => [number, number];
+  toHost: (uid: number, gid: number) => [number, number];
+} {
+  const or = (id: number, fallback: number): number => (id < 0 ? fallback : id);
+  const hostOverflow: [number, number] = [or(toHost(maps.uidMappings, OVERFLOW_ID), OVERFLOW_ID), or(toHost(maps.gidMappings, OVERFLOW_ID), OVERFLOW_ID)];
+  return {
+    toContainer: (uid, gid) => [or(toContainer(maps.uidMappings, uid), OVERFLOW_ID), or(toContainer(maps.gidMappings, gid), OVERFLOW_ID)],
+    toHost: (uid, gid) => [or(toHost(maps.uidMappings, uid), hostOverflow[0]), or(toHost(maps.gidMappings, gid), hostOverflow[1])],
+  };
+}
+
 /** Host id of container id `id` through `map`, or -1 when it is not mapped. */
 export function toHost(map: readonly OciIdMapping[], id: number): number {
   for (const m of map) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + id - m.containerID;

@@ -74,6 +74,22 @@ describe('docker CLI against a hakod with userns-remap', () => {
     ok(await d.docker(['rm', '-v', id]), d);
   });
 
+  it('exec runs in the container\'s namespaces; cp, export and commit carry the container\'s ids, not the host\'s', async () => {
+    ok(await d.docker(['run', '-d', '--name', 'live', 'busybox', 'sleep', '60']), d);
+    assert.equal(ok(await d.docker(['exec', 'live', 'sh', '-c', 'id -u; touch /owned; chown 7:8 /owned; ip -4 -o addr show eth0 | wc -l']), d), '0\n1\n');
+    const src = join(work, 'copied');
+    writeFileSync(src, 'in\n');
+    ok(await d.docker(['cp', src, 'live:/copied']), d);
+    assert.equal(ok(await d.docker(['exec', 'live', 'stat', '-c', '%u:%g', '/copied', '/owned']), d), '0:0\n7:8\n');
+    const listing = ok(await d.shell(`docker -H ${d.host} export live | tar -tvf - owned copied`), d);
+    assert.match(listing, /^-rw-r--r-- 0\/0 .* copied$/m);
+    assert.match(listing, /^-rw-r--r-- 7\/8 .* owned$/m);
+    ok(await d.docker(['commit', 'live', 'remapped:committed']), d);
+    assert.equal(ok(await d.docker(['run', '--rm', 'remapped:committed', 'stat', '-c', '%u:%g', '/owned', '/copied']), d), '7:8\n0:0\n');
+    ok(await d.docker(['rm', '-f', 'live']), d);
+    ok(await d.docker(['rmi', 'remapped:committed']), d);
+  });
+
   it('options a user namespace rules out are refused and create nothing', async () => {
     fails(await d.docker(['run', '--rm', '--privileged', 'busybox', 'true']), /privileged mode is incompatible with user namespaces/, d);
     fails(await d.docker(['run', '--rm', '--userns', 'host', 'busybox', 'true']), /--userns=host: this hakod remaps every container/, d);

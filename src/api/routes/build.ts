@@ -24,6 +24,25 @@ function jsonMap(call: Call, name: string): Record<string, string | null> {
   return v as Record<string, string | null>;
 }
 
+/** hako's `--secret`s: base64 JSON {id: base64 bytes} in X-Hako-Build-Secrets (docker's classic builder has none). */
+function secretsOf(call: Call): Record<string, Buffer> {
+  const raw = call.req.headers['x-hako-build-secrets'];
+  if (typeof raw !== 'string' || raw === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+  } catch {
+    throw new InvalidArgument('header X-Hako-Build-Secrets is not base64 JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgument('header X-Hako-Build-Secrets must be a JSON object of base64 strings');
+  const out: Record<string, Buffer> = {};
+  for (const [k, s] of Object.entries(v)) {
+    if (typeof s !== 'string') throw new InvalidArgument(`header X-Hako-Build-Secrets: secret ${k} is not a base64 string`);
+    out[k] = Buffer.from(s, 'base64');
+  }
+  return out;
+}
+
 async function build(call: Call): Promise<void> {
   const builder = call.engine.build;
   if (!builder) throw new NotImplemented('this daemon has no builder');
@@ -35,6 +54,7 @@ async function build(call: Call): Promise<void> {
   const tags = q.getAll('t').filter((t) => t !== '');
   const labels = jsonMap(call, 'labels') as Record<string, string>;
   const buildArgs = jsonMap(call, 'buildargs');
+  const secrets = secretsOf(call);
   const progress = new JsonProgress(call.res);
   const abort = new AbortController();
   const onClose = () => { if (!call.res.writableFinished) abort.abort(new Error('the client disconnected')); };
@@ -53,6 +73,7 @@ async function build(call: Call): Promise<void> {
       noCache: boolParam(q, 'nocache'),
       quiet: boolParam(q, 'q'),
       pull: boolParam(q, 'pull'),
+      secrets,
       signal: abort.signal,
     }, (m) => { if (!call.res.destroyed) progress.send(m); });
   } catch (err) {

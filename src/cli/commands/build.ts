@@ -34,6 +34,7 @@ export const build: Command = {
       { name: 'iidfile', kind: 'string', usage: 'Write the image ID to the file' },
       { name: 'network', kind: 'string', usage: 'Set the networking mode for the RUN instructions during build' },
       { name: 'platform', kind: 'string', usage: 'Set platform if server is multi-platform capable' },
+      { name: 'secret', kind: 'stringArray', usage: 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")' },
     ],
     args: { min: 1, max: 1 },
   },
@@ -54,6 +55,7 @@ export const build: Command = {
       const eq = l.indexOf('=');
       labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
     }
+    const secrets = await parseSecrets(flags.array('secret'));
     const contextArg = args[0] as string;
     const file = flags.string('file');
     let context: Readable;
@@ -88,6 +90,7 @@ export const build: Command = {
     const res = await client.imageBuild(context, {
       tags: flags.array('tag'), buildArgs, labels, noCache: flags.bool('no-cache'), quiet, pull: flags.bool('pull'),
       ...(dockerfile ? { dockerfile } : {}), ...(target ? { target } : {}), ...(network ? { networkMode: network } : {}),
+      ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
     });
     let id = '';
     let step = 0;
@@ -123,6 +126,45 @@ export const build: Command = {
     if (iidfile) await writeFile(iidfile, id);
   },
 };
+
+/** `--secret id=x,src=FILE` | `id=x,env=VAR` | `id=x` (src or env named like the id, as buildx does). */
+async function parseSecrets(specs: string[]): Promise<Record<string, Buffer>> {
+  const out: Record<string, Buffer> = {};
+  for (const spec of specs) {
+    const kv = new Map<string, string>();
+    for (const f of spec.split(',')) {
+      const eq = f.indexOf('=');
+      if (eq < 0) throw new StatusError(125, `invalid --secret "${spec}": use id=NAME,src=FILE or id=NAME,env=VAR`);
+      kv.set(f.slice(0, eq).trim().toLowerCase(), f.slice(eq + 1));
+    }
+    const type = kv.get('type') ?? 'file';
+    if (!['file', 'env'].includes(type)) throw new StatusError(125, `invalid --secret "${spec}": type must be file or env`);
+    const src = kv.get('src') ?? kv.get('source');
+    const env = kv.get('env');
+    const id = kv.get('id') ?? (src ? src.split('/').pop() as string : env);
+    if (!id) throw new StatusError(125, `invalid --secret "${spec}": id= is required`);
+    if (src !== undefined && type !== 'env') {
+      try {
+        out[id] = await readFile(src);
+      } catch (err) {
+        throw new StatusError(125, `failed to read secret ${id} from ${src}: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    const name = env ?? src ?? id;
+    const value = process.env[name];
+    if (value !== undefined) out[id] = Buffer.from(value);
+    else if (env !== undefined || type === 'env') throw new StatusError(125, `secret ${id}: environment variable ${name} is not set`);
+    else {
+      try {
+        out[id] = await readFile(id);
+      } catch {
+        throw new StatusError(125, `secret ${id}: no src= given, and neither an environment variable nor a file named ${id} exists`);
+      }
+    }
+  }
+  return out;
+}
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

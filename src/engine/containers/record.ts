@@ -44,6 +44,18 @@ export interface ContainerRecord {
    * that, also across hakod restarts; cleared by the next user start. Absent = false.
    */
   ManuallyStopped?: boolean;
+  /**
+   * State.Health (supervision keeps it): persisted with the record so that the last results
+   * survive a hakod restart, as docker's do. Absent for containers without a health check.
+   */
+  Health?: ContainerHealth;
+}
+
+/** Docker's State.Health: the status, the failing streak and the last 5 probe results. */
+export interface ContainerHealth {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }>;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -504,9 +504,15 @@ export class Containers implements ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.#o.store.get(ref);
     const n = parseSignal(signal || 'SIGKILL');
-    if (!rec.State.Running) throw new Conflict(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
     // Killing it with SIGKILL or its stop signal is a user's stop (docker's ExitOnNext); other signals are messages.
-    if (n === 9 || n === parseSignal(String(rec.Config.StopSignal || 'SIGTERM'))) this.#markManuallyStopped(rec);
+    const stops = n === 9 || n === parseSignal(String(rec.Config.StopSignal || 'SIGTERM'));
+    if (!rec.State.Running && rec.State.Restarting) {
+      // Waiting out its restart backoff, no process to signal: docker cancels the restart and succeeds.
+      if (stops) this.#markManuallyStopped(rec);
+      return;
+    }
+    if (!rec.State.Running) throw new Conflict(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    if (stops) this.#markManuallyStopped(rec);
     await this.#signal(rec, n);
   }
 
@@ -534,6 +540,10 @@ export class Containers implements ContainerService {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
     if (opts.link) throw new InvalidArgument('legacy links are not supported');
     const rec = this.#o.store.get(ref);
+    if (rec.State.Restarting && !rec.State.Running && !opts.force) {
+      // "running" to the API while it waits out its backoff, as docker's.
+      throw new Conflict(`cannot remove container "/${rec.Name}": container is restarting: stop the container before removing or force remove`);
+    }
     if (rec.State.Running) {
       if (!opts.force) {
         const what = rec.State.Paused ? 'paused' : 'running';

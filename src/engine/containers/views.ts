@@ -50,6 +50,8 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
     if (s.FinishedAt.startsWith('0001')) return `Exited (${s.ExitCode})`;
     return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   }
+  // docker's State.String(): a restart waiting out its backoff, since the last exit.
+  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   if (s.Status === 'removing') return 'Removal In Progress';
   if (s.Status === 'dead') return 'Dead';
   return 'Created';

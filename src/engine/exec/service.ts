@@ -46,7 +46,10 @@ export class Execs implements ExecService {
 
   async create(containerRef: string, body: Json): Promise<{ Id: string }> {
     const ctr = this.#containers.recordOf(containerRef);
-    if (!ctr.State.Running) throw new Conflict(`container ${ctr.Id} is not running`);
+    if (!ctr.State.Running) {
+      // docker's errContainerIsRestarting: between two runs of its restart policy.
+      throw new Conflict(ctr.State.Restarting ? `Container ${ctr.Id} is restarting, wait until the container is running` : `container ${ctr.Id} is not running`);
+    }
     if (ctr.State.Paused) throw new Conflict(`Container ${ctr.Id} is paused, unpause the container before exec`);
     const cmd = body.Cmd;
     if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((c) => typeof c === 'string')) {

@@ -17,7 +17,7 @@ import type { OciProcess, OciRuntime } from '../../runtime/index.js';
 import { InvalidArgument } from '../../errdefs/index.js';
 import type { Json } from '../contract.js';
 import type { ContainerControl, ContainerExtension } from '../extensions.js';
-import type { ContainerRecord } from '../containers/record.js';
+import type { ContainerHealth, ContainerRecord } from '../containers/record.js';
 import {
   healthSettingsOf, nextBackoff, parseOnFailure, parseRestartPolicy, policyRestarts, policyRestartsAtBoot, validateHealthcheck,
   type HealthSettings,
@@ -29,15 +29,8 @@ const HEALTH_FILTER_VALUES = new Set(['starting', 'healthy', 'unhealthy', 'none'
 /** docker keeps this many probe results. */
 const MAX_LOG_ENTRIES = 5;
 
-interface Health {
-  Status: HealthStatus;
-  FailingStreak: number;
-  Log: ProbeResult[];
-}
-
 /** What supervision keeps per container while hakod runs. */
 interface Watch {
-  health: Health | null;
   /** The running check, stopped when the container stops. */
   monitor: { stop(): void } | null;
   /** The last restart delay (0: none yet). */
@@ -79,7 +72,7 @@ export class Supervisor implements ContainerExtension {
   #watch(id: string): Watch {
     let w = this.#watches.get(id);
     if (!w) {
-      w = { health: null, monitor: null, backoffMs: 0, pending: null, startedAt: 0, running: false, forceRestart: false, engineStart: false };
+      w = { monitor: null, backoffMs: 0, pending: null, startedAt: 0, running: false, forceRestart: false, engineStart: false };
       this.#watches.set(id, w);
     }
     return w;
@@ -158,7 +151,8 @@ export class Supervisor implements ContainerExtension {
 
   async restored(rec: ContainerRecord): Promise<void> {
     if (rec.State.Running) {
-      // Adopted: check its health again from now on (State.Health lives in memory only).
+      // Adopted: check its health again from now on. As docker's initHealthMonitor on restore:
+      // `starting` with no failing streak, the persisted log kept.
       const w = this.#watch(rec.Id);
       w.running = true;
       w.startedAt = Date.parse(rec.State.StartedAt) || Date.now();
@@ -194,17 +188,18 @@ export class Supervisor implements ContainerExtension {
   }
 
   inspect(rec: ContainerRecord, view: Json): void {
-    const h = this.#watches.get(rec.Id)?.health;
+    const state = view.State as Json;
+    // Waiting out its backoff, the container is "running" to the API, as docker's SetRestarting
+    // makes it (Running and Restarting both true, Pid 0); inside hakod State.Running stays the
+    // process's liveness, which every start/stop/kill/rm decision reads.
+    if (rec.State.Restarting) state.Running = true;
+    const h = rec.Health;
     if (!h) return;
-    (view.State as Json).Health = { Status: h.Status, FailingStreak: h.FailingStreak, Log: h.Log.map((r) => ({ ...r })) };
+    state.Health = { Status: h.Status, FailingStreak: h.FailingStreak, Log: h.Log.map((r) => ({ ...r })) };
   }
 
   summary(rec: ContainerRecord, row: Json): void {
-    if (rec.State.Restarting && !rec.State.Running) {
-      row.Status = `Restarting (${rec.State.ExitCode}) ${agoText(rec.State.FinishedAt)}`;
-      return;
-    }
-    const h = this.#watches.get(rec.Id)?.health;
+    const h = rec.Health;
     if (!h || !rec.State.Running || rec.State.Paused) return;
     row.Status = `${String(row.Status)} (${h.Status === 'starting' ? 'health: starting' : h.Status})`;
   }
@@ -215,7 +210,7 @@ export class Supervisor implements ContainerExtension {
     for (const v of wanted) {
       if (!HEALTH_FILTER_VALUES.has(v)) throw new InvalidArgument(`Unrecognised filter value for health: ${v}`);
     }
-    const h = rec.State.Running ? this.#watches.get(rec.Id)?.health : undefined;
+    const h = rec.State.Running ? rec.Health : undefined;
     return wanted.includes(h ? h.Status : 'none');
   }
 
@@ -275,13 +270,18 @@ export class Supervisor implements ContainerExtension {
       settings = null;
     }
     if (!settings) {
-      w.health = null;
+      if (rec.Health) {
+        delete rec.Health;
+        this.#c.save(rec);
+      }
       return;
     }
     const s = settings;
-    // Each run starts over as `starting`; the log of earlier runs stays (as docker's).
-    w.health = { Status: 'starting', FailingStreak: 0, Log: w.health?.Log ?? [] };
-    const health = w.health;
+    // Each run (and each adoption after a hakod restart) starts over as `starting` with no
+    // failing streak; the log of earlier runs stays (docker's initHealthMonitor).
+    rec.Health = { Status: 'starting', FailingStreak: 0, Log: rec.Health?.Log ?? [] };
+    const health = rec.Health;
+    this.#c.save(rec);
     const startedAt = Date.parse(rec.State.StartedAt) || Date.now();
     let timer: NodeJS.Timeout | null = null;
     let stopped = false;
@@ -330,7 +330,7 @@ export class Supervisor implements ContainerExtension {
     return result;
   }
 
-  #record(rec: ContainerRecord, h: Health, s: HealthSettings, result: ProbeResult, startedAt: number): void {
+  #record(rec: ContainerRecord, h: ContainerHealth, s: HealthSettings, result: ProbeResult, startedAt: number): void {
     const old = h.Status;
     h.Log.push(result);
     if (h.Log.length > MAX_LOG_ENTRIES) h.Log.splice(0, h.Log.length - MAX_LOG_ENTRIES);
@@ -345,6 +345,8 @@ export class Supervisor implements ContainerExtension {
         if (h.FailingStreak >= s.retries) h.Status = 'unhealthy';
       }
     }
+    // Every result is kept on disk, as docker checkpoints the container after each probe.
+    if (rec.Health === h && this.#c.find(rec.Id) === rec) this.#c.save(rec);
     if (h.Status === old) return;
     this.#c.publish(rec, `health_status: ${h.Status}`);
     if (h.Status === 'unhealthy') void this.#onUnhealthy(rec, s);
@@ -377,13 +379,4 @@ function randomHex(n: number): string {
   let out = '';
   while (out.length < n) out += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
   return out.slice(0, n);
-}
-
-function agoText(finishedAt: string): string {
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(finishedAt)) / 1000));
-  if (s < 1) return 'Less than a second ago';
-  if (s === 1) return '1 second ago';
-  if (s < 60) return `${s} seconds ago`;
-  const m = Math.floor(s / 60);
-  return m === 1 ? 'About a minute ago' : `${m} minutes ago`;
 }

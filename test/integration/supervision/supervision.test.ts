@@ -277,3 +277,27 @@ test('--init reaps zombies that PID 1 would leave', async () => {
   await c.remove(bare, { force: true });
   await c.remove(init, { force: true });
 });
+
+test('a container waiting out its restart backoff is running and restarting to the API, as docker\'s SetRestarting shows it', async () => {
+  const c = t.engine.containers;
+  const { id, rec } = await createAndWatch({ Cmd: ['sh', '-c', 'exit 3'], HostConfig: { RestartPolicy: { Name: 'on-failure' } } });
+  await c.start(id);
+  // The third exit waits 400 ms (100, 200, 400): `die` is published once the restart is scheduled.
+  await rec.until((e) => e.Action === 'die' && rec.count('die') === 3);
+  const s = await state(id);
+  assert.deepEqual([s.Status, s.Running, s.Restarting, s.Pid, s.ExitCode], ['restarting', true, true, 0, 3]);
+  const row = (await c.list({})).find((r) => r.Id === id);
+  assert.equal(row?.State, 'restarting');
+  assert.match(String(row?.Status), /^Restarting \(3\) (Less than a second|1 second) ago$/);
+  await assert.rejects(c.remove(id, {}), { message: `cannot remove container "/${String((await c.inspect(id)).Name).slice(1)}": container is restarting: stop the container before removing or force remove` });
+  await assert.rejects(t.engine.exec.create(id, { Cmd: ['true'] }), { message: `Container ${id} is restarting, wait until the container is running` });
+  // A user's stop cancels the pending restart: nothing starts it when the backoff ends.
+  await c.stop(id, {});
+  const after = await state(id);
+  assert.deepEqual([after.Status, after.Running, after.Restarting], ['exited', false, false]);
+  const starts = rec.count('start');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(rec.count('start'), starts, 'the policy restarted a container the user stopped while it waited');
+  rec.stop();
+  await c.remove(id, {});
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freeRange, idMapOf, parseRemapSpec, parseSubIds, rangesOf, toHost } from '../../../src/userns/index.js';
+import { freeRange, idMapOf, idMappers, parseRemapSpec, parseSubIds, rangesOf, toHost } from '../../../src/userns/index.js';
 import { buildOciSpec } from '../../../src/runtime/index.js';
 
 const FILE = `# comment
@@ -47,4 +47,13 @@ test('a remapped container gets a user namespace and the maps; its /sys is bound
   assert.ok(!plain.linux.namespaces.some((n) => n.type === 'user'));
   assert.equal(plain.linux.uidMappings, undefined);
   assert.equal(plain.mounts.find((m) => m.destination === '/sys')?.type, 'sysfs');
+});
+
+test('tars of a remapped container carry container ids; ids outside the map become nobody', () => {
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const ids = idMappers({ uidMappings: map, gidMappings: map });
+  assert.deepEqual(ids.toContainer(100007, 100008), [7, 8]);
+  assert.deepEqual(ids.toContainer(0, 0), [65534, 65534]);
+  assert.deepEqual(ids.toHost(0, 5), [100000, 100005]);
+  assert.deepEqual(ids.toHost(70000, 0), [165534, 100000]);
 });
