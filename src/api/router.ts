@@ -20,7 +20,7 @@ export type RouteKey =
   | 'imageGetAll' | 'imageGet' | 'imageLoad' | 'imagePrune' | 'commit'
   | 'imagePush' | 'imageSearch' | 'auth'
   | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats'
-  | 'build' | 'imageBootstrap'
+  | 'build' | 'imageBootstrap' | 'buildPrune'
   | 'networkList' | 'networkCreate' | 'networkPrune' | 'networkInspect' | 'networkDelete' | 'networkConnect' | 'networkDisconnect';
 
 export interface RouteMatch {
@@ -48,6 +48,7 @@ const EXACT = new Map<string, RouteKey>([
   ['POST /images/prune', 'imagePrune'],
   ['POST /commit', 'commit'],
   ['POST /build', 'build'],
+  ['POST /build/prune', 'buildPrune'],
   ['POST /hako/images/bootstrap', 'imageBootstrap'],
   ['GET /volumes', 'volumeList'],
   ['POST /volumes/create', 'volumeCreate'],

@@ -75,6 +75,13 @@ export const GROUPS: Record<string, { short: string; commands: Record<string, En
       unpause: UNPAUSE, wait: WAIT, update: UPDATE, stats: STATS,
     },
   },
+  builder: {
+    short: 'Manage builds',
+    commands: {
+      build: BUILD,
+      prune: e('builder', 'builderPrune', 'Remove build cache'),
+    },
+  },
   image: {
     short: 'Manage images',
     commands: {

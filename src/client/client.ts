@@ -398,6 +398,11 @@ export class Client {
     return this.#json('/images/prune', { method: 'POST', query: { filters: filtersQuery(filters) } });
   }
 
+  /** POST /build/prune: the build cache (entries and cache-mount directories). */
+  buildPrune(opts: { all?: boolean; keepStorage?: number; filters?: Filters } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.#json('/build/prune', { method: 'POST', query: { all: opts.all || undefined, 'keep-storage': opts.keepStorage || undefined, filters: filtersQuery(opts.filters) } });
+  }
+
   // --- volumes, stats, resource updates (issue #3) ----------------------------------------------
 
   volumeList(filters?: Filters): Promise<{ Volumes: Json[] | null; Warnings: string[] | null }> {

@@ -216,7 +216,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     layers,
     pull: (ref, progress, signal) => registryService.pull({ ref, auth: null, progress, signal }),
   });
-  engine.build = { build: (context, opts, progress) => builder.build(context, opts, progress) };
+  engine.build = { build: (context, opts, progress) => builder.build(context, opts, progress), prune: (opts) => builder.prune(opts) };
   engine.bootstrap = {
     async bootstrap(opts, progress) {
       const id = await bootstrapImage({ tmpDir, images }, opts, progress);

@@ -206,8 +206,8 @@ export interface BuildService {
     labels?: Record<string, string>; noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string;
     secrets?: Record<string, Buffer>; signal?: AbortSignal;
   }, progress: (msg: Json) => void): Promise<string>;
-  /** POST /build/prune: all (not only what no tagged image is built on), until (ms epoch), keepStorage (bytes). */
-  prune?(opts: { all?: boolean; until?: number; keepStorage?: number }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  /** POST /build/prune: all (not only what no tagged image is built on), until (a Go duration back from now, or a timestamp), keepStorage (bytes). */
+  prune?(opts: { all?: boolean; until?: string; keepStorage?: number }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
 /** POST /hako/images/bootstrap (hako's own): a Debian base image made by debootstrap (src/build/bootstrap.ts). */

@@ -3,6 +3,7 @@
  * the options a user namespace rules out are refused as dockerd refuses them, and at start the
  * container's OCI spec gets the daemon's uid/gid maps and a user namespace.
  */
+import { chown } from 'node:fs/promises';
 import type { ContainerExtension } from '../engine/extensions.js';
 import type { ContainerRecord } from '../engine/containers/record.js';
 import type { RuntimeSettings } from '../runtime/index.js';
@@ -38,8 +39,12 @@ export class UsernsExtension implements ContainerExtension {
     if (hc.PidMode === 'host') throw new InvalidArgument(`cannot share the host PID namespace when user namespaces are enabled (hakod runs with userns-remap)`);
   }
 
-  prepare(_rec: ContainerRecord, settings: RuntimeSettings): void {
+  async prepare(rec: ContainerRecord, settings: RuntimeSettings): Promise<void> {
     if (!this.#identity) return;
+    // The engine's /etc/hosts, /etc/hostname and /etc/resolv.conf are the container root's to edit, as in docker.
+    for (const file of [rec.HostsPath, rec.HostnamePath, rec.ResolvConfPath]) {
+      if (file) await chown(file, this.#identity.uid, this.#identity.gid).catch(() => undefined);
+    }
     settings.userns = {
       uidMappings: this.#identity.uidMappings,
       gidMappings: this.#identity.gidMappings,

@@ -76,7 +76,7 @@ describe('docker CLI against a hakod with userns-remap', () => {
 
   it('exec runs in the container\'s namespaces; cp, export and commit carry the container\'s ids, not the host\'s', async () => {
     ok(await d.docker(['run', '-d', '--name', 'live', 'busybox', 'sleep', '60']), d);
-    assert.equal(ok(await d.docker(['exec', 'live', 'sh', '-c', 'id -u; touch /owned; chown 7:8 /owned; ip -4 -o addr show eth0 | wc -l']), d), '0\n1\n');
+    assert.equal(ok(await d.docker(['exec', 'live', 'sh', '-c', 'id -u; touch /owned; chown 7:8 /owned; ip -4 -o addr show eth0 | wc -l; echo 10.0.0.9 extra >> /etc/hosts && tail -1 /etc/hosts']), d), '0\n1\n10.0.0.9 extra\n');
     const src = join(work, 'copied');
     writeFileSync(src, 'in\n');
     ok(await d.docker(['cp', src, 'live:/copied']), d);

@@ -5,8 +5,8 @@
  */
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { Call, Handler } from '../call.js';
-import { boolParam, stringParam } from '../query.js';
-import { JsonProgress } from '../reply.js';
+import { boolParam, filtersParam, stringParam } from '../query.js';
+import { JsonProgress, sendJson } from '../reply.js';
 
 /** Query parameters Docker's /build takes that change nothing here (resource limits of RUN containers are not applied yet). */
 const IGNORED = new Set(['rm', 'forcerm', 'session', 'version', 'platform', 'cachefrom', 'shmsize', 'memory', 'memswap', 'cpushares', 'cpusetcpus', 'cpusetmems', 'cpuperiod', 'cpuquota', 'ulimits', 'extrahosts', 'isolation', 'squash', 'outputs', 'buildid']);
@@ -89,4 +89,31 @@ async function build(call: Call): Promise<void> {
   progress.end();
 }
 
-export const buildRoutes: Partial<Record<'build', Handler>> = { build };
+/**
+ * POST /build/prune (API v1.47 BuildPrune): all, keep-storage (bytes), filters {until: [duration
+ * or timestamp]}; answers {CachesDeleted, SpaceReclaimed}.
+ */
+async function buildPrune(call: Call): Promise<void> {
+  const builder = call.engine.build;
+  if (!builder?.prune) throw new NotImplemented('this daemon has no builder');
+  const q = call.query;
+  const filters = filtersParam(q);
+  let until: string | undefined;
+  for (const [k, values] of Object.entries(filters)) {
+    if (k !== 'until') throw new InvalidArgument(`invalid filter '${k}': hako's builder prune takes until= only`);
+    until = values.at(-1);
+  }
+  const keep = stringParam(q, 'keep-storage') ?? stringParam(q, 'reserved-space');
+  let keepStorage: number | undefined;
+  if (keep !== undefined && keep !== '' && keep !== '0') {
+    if (!/^\d+$/.test(keep)) throw new InvalidArgument(`invalid keep-storage "${keep}": a number of bytes`);
+    keepStorage = Number(keep);
+  }
+  for (const k of ['max-used-space', 'min-free-space']) {
+    const v = stringParam(q, k);
+    if (v && v !== '0') throw new NotImplemented(`builder prune ${k} is not supported by hako: use keep-storage`);
+  }
+  sendJson(call.res, 200, await builder.prune({ all: boolParam(q, 'all'), ...(until !== undefined ? { until } : {}), ...(keepStorage !== undefined ? { keepStorage } : {}) }));
+}
+
+export const buildRoutes: Partial<Record<'build' | 'buildPrune', Handler>> = { build, buildPrune };
