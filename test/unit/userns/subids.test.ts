@@ -57,3 +57,20 @@ test('tars of a remapped container carry container ids; ids outside the map beco
   assert.deepEqual(ids.toHost(0, 5), [100000, 100005]);
   assert.deepEqual(ids.toHost(70000, 0), [165534, 100000]);
 });
+
+test('--userns takes "" or "host"; a remapping daemon refuses host, --privileged and host namespaces, and puts containers in its user namespace', async () => {
+  const { UsernsExtension } = await import('../../../src/userns/index.js');
+  const rec = (hc: Record<string, unknown>) => ({ Id: 'c1', HostConfig: hc, HostsPath: '', HostnamePath: '', ResolvConfPath: '' }) as never;
+  const plain = new UsernsExtension(null);
+  plain.create(rec({ UsernsMode: 'host' }));
+  assert.throws(() => plain.create(rec({ UsernsMode: 'bogus' })), /invalid --userns "bogus"/);
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const remapped = new UsernsExtension({ spec: 'default', user: 'hako-remap', group: 'hako-remap', uidMappings: map, gidMappings: map, uid: 100000, gid: 100000 }, '/proc/1/fd/9');
+  assert.throws(() => remapped.create(rec({ UsernsMode: 'host' })), /not supported yet/);
+  assert.throws(() => remapped.create(rec({ Privileged: true })), /privileged mode is incompatible with user namespaces/);
+  assert.throws(() => remapped.create(rec({ PidMode: 'host' })), /host PID namespace/);
+  remapped.create(rec({}));
+  const settings = { id: 'c1', rootfs: '/r', args: ['sh'] } as Parameters<InstanceType<typeof UsernsExtension>['prepare']>[1];
+  await remapped.prepare(rec({}), settings);
+  assert.deepEqual(settings.userns, { uidMappings: map, gidMappings: map, path: '/proc/1/fd/9' });
+});
