@@ -55,6 +55,21 @@ describe('build mounts, secrets and builder prune against hakod', () => {
     assert.match(ok(await d.hako(['build', '--no-cache', '-t', 'counter:1', ctx], long), d), /runs=1/);
   });
 
+  it('--progress=plain says which file or build arg made a step miss the cache', async () => {
+    const ctx = join(work, 'why');
+    mkdirSync(join(ctx, 'src'), { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nARG FLAVOR=plain\nCOPY src/ /src/\nRUN echo "$FLAVOR" > /flavor\n');
+    writeFileSync(join(ctx, 'src', 'a.txt'), 'a\n');
+    writeFileSync(join(ctx, 'src', 'b.txt'), 'b\n');
+    ok(await d.hako(['build', ctx], long), d);
+    writeFileSync(join(ctx, 'src', 'b.txt'), 'b2\n');
+    const changed = ok(await d.hako(['build', '--progress=plain', ctx], long), d);
+    assert.match(changed, /^#3 cache miss: file src\/b\.txt changed$/m, changed);
+    assert.doesNotMatch(changed, /a\.txt changed/);
+    const arg = ok(await d.hako(['build', '--progress=plain', '--build-arg', 'FLAVOR=spicy', ctx], long), d);
+    assert.match(arg, /^#4 cache miss: build arg FLAVOR changed$/m, arg);
+  });
+
   it('builder prune without -a keeps the cache of tagged images; docker builder prune -af empties it', async () => {
     const ctx = join(work, 'prune');
     mkdirSync(ctx);

@@ -106,6 +106,7 @@ export const build: Command = {
         const m = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
         if (m) { step = Number(m[1]); cli.stdout.write(`#${step} [${m[1]}/${m[2]}] ${m[3]}\n`); continue; }
         if (line === ' ---> Using cache') { cli.stdout.write(`#${step} CACHED\n`); continue; }
+        if (line.startsWith(' ---> Cache miss: ')) { cli.stdout.write(`#${step} cache miss: ${line.slice(18)}\n`); continue; }
         cli.stdout.write(step > 0 ? `#${step} ${line.replace(/^ ---> /, '')}\n` : `${line}\n`);
       }
     };

@@ -1,0 +1,1041 @@
+/**
+ * Runs a Dockerfile over the engine the way Docker's legacy builder does: each step makes an
+ * image (config-only steps no layer); RUN runs in a container created, started and attached
+ * through the engine's container service (same runtime, networks and mounts as `run`), and its
+ * upper dir becomes the layer when it changed anything; COPY/ADD/WORKDIR write into an overlay
+ * of the parent image and take its upper dir. Steps are cached by stepKey (cache.ts).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { basename, dirname, join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerService, Json } from '../engine/contract.js';
+import { HakoError, InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
+import type { CommitOptions, ContainerConfig, Healthcheck, ImageConfig } from '../images/index.js';
+import { applyLayerTar, changesOf, resolveInRoot, tarUpperAsLayer, type MetadataDb } from '../storage/index.js';
+import { BuildCache, missReason, stepKey } from './cache.js';
+import { BuildContext, inContext } from './context.js';
+import { CacheMounts, parseRunMount, type RunMount } from './mounts.js';
+import { pruneBuildCache, type PruneOptions } from './prune.js';
+import { flagValue, parseDockerfile, type Instruction } from './parser.js';
+import { expandHeredoc, expandWord, expandWords, splitWords, type Lookup } from './shell-words.js';
+import { neededStages, stageByName, stageDeps, stageGraph, type Stage } from './stages.js';
+
+export interface BuilderDeps {
+  db: MetadataDb;
+  /** Where each build unpacks its context and mounts its steps (emptied by hakod on start). */
+  tmpDir: string;
+  containers: ContainerService;
+  images: {
+    resolve(ref: string): { id: string; chainId: string | null };
+    config(id: string): Promise<ImageConfig>;
+    commit(opts: CommitOptions): Promise<{ Id: string }>;
+    tag(ref: string, repo: string, tag?: string): Promise<void>;
+    list(opts: { all?: boolean }): Promise<Json[]>;
+    remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<Json[]>;
+  };
+  layers: {
+    mountRootfs(chainId: string | null, containerDir: string): Promise<string>;
+    unmountRootfs(containerDir: string): Promise<void>;
+    lowerDirs(chainId: string): string[];
+  };
+  /** Where `RUN --mount=type=cache` directories persist; default `<tmpDir>/../buildcache` (the data root's). */
+  cacheDir?: string;
+  /** Pulls an image FROM names that is not here (optional: without it, FROM needs local images). */
+  pull?: (ref: string, progress: (msg: Json) => void, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Path of the Dockerfile inside the context; default "Dockerfile". */
+  dockerfile?: string;
+  tags?: string[];
+  /** --build-arg K=V; a null value means "K from the client's environment" and is left unset. */
+  buildArgs?: Record<string, string | null>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  /** Only the result is reported (docker build -q). */
+  quiet?: boolean;
+  pull?: boolean;
+  /** RUN steps' network: "default" (bridge), "none", "host", or a network name. */
+  networkMode?: string;
+  /** `--secret id=…`: what `RUN --mount=type=secret,id=…` reads; never written to a layer or the history. */
+  secrets?: Record<string, Buffer>;
+  signal?: AbortSignal;
+}
+
+/** Docker's JSON progress messages: {stream}, {aux: {ID}}, … */
+export type BuildProgress = (msg: Json) => void;
+
+/** A build step that failed; the message is what Docker's legacy builder says. */
+export class BuildStepError extends InvalidArgument {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Build args every Dockerfile may use without declaring them; not recorded in history. */
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** How many stages whose dependencies are built run at the same time. */
+const PARALLEL_STAGES = 2;
+
+interface StageState {
+  imageId: string | null;
+  chainId: string | null;
+  config: ContainerConfig;
+  author?: string;
+  shell: string[];
+  /** ARGs declared in this stage: name -> value (undefined: declared without a value). */
+  args: Map<string, string | undefined>;
+  cmdSet: boolean;
+}
+
+export class Builder {
+  readonly #d: BuilderDeps;
+  readonly #cache: BuildCache;
+  readonly cacheMounts: CacheMounts;
+
+  constructor(deps: BuilderDeps) {
+    this.#d = deps;
+    this.#cache = new BuildCache(deps.db);
+    this.cacheMounts = new CacheMounts(deps.cacheDir ?? join(dirname(deps.tmpDir), 'buildcache'));
+  }
+
+  /** POST /build/prune: cache entries and cache-mount directories (prune.ts). */
+  prune(opts: Omit<PruneOptions, 'until'> & { until?: string }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    const { until, ...rest } = opts;
+    return pruneBuildCache({ cache: this.#cache, mounts: this.cacheMounts, images: this.#d.images }, { ...rest, ...(until !== undefined ? { until: untilTime(until) } : {}) });
+  }
+
+  /** Builds the context's Dockerfile; returns the image id. Nothing is tagged when it fails. */
+  async build(context: Readable, opts: BuildOptions, progress: BuildProgress): Promise<string> {
+    const dir = await mkdtemp(join(this.#d.tmpDir, 'build-'));
+    try {
+      return await new Run(this.#d, this.#cache, this.cacheMounts, opts, progress, dir).run(context);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+class Run {
+  readonly #d: BuilderDeps;
+  readonly #cache: BuildCache;
+  readonly #cacheMounts: CacheMounts;
+  readonly #o: BuildOptions;
+  readonly #out: BuildProgress;
+  readonly #dir: string;
+  #ctx!: BuildContext;
+  #file = 'Dockerfile';
+  #escape = '\\';
+  #total = 0;
+  /** Where the running stage's output goes (stages run concurrently; see #stages). */
+  readonly #sink = new AsyncLocalStorage<(text: string) => void>();
+  /** Set when a stage failed: the others stop at their next step. */
+  #failed = false;
+  #mounts = 0;
+  readonly #results = new Map<number, StageState>();
+  readonly #usedArgs = new Set<string>();
+  #globals = new Map<string, string | undefined>();
+
+  constructor(d: BuilderDeps, cache: BuildCache, cacheMounts: CacheMounts, o: BuildOptions, out: BuildProgress, dir: string) {
+    this.#d = d;
+    this.#cache = cache;
+    this.#cacheMounts = cacheMounts;
+    this.#o = o;
+    this.#out = out;
+    this.#dir = dir;
+  }
+
+  #say(text: string): void {
+    if (this.#o.quiet) return;
+    const sink = this.#sink.getStore();
+    if (sink) sink(text);
+    else this.#out({ stream: text });
+  }
+
+  async run(tar: Readable): Promise<string> {
+    this.#file = this.#o.dockerfile || 'Dockerfile';
+    this.#ctx = await BuildContext.unpack(tar, join(this.#dir, 'context'), this.#file, this.#o.signal);
+    const parsed = parseDockerfile(await this.#ctx.readDockerfile(this.#file), basename(this.#file));
+    this.#escape = parsed.directives.escape;
+    for (const w of parsed.warnings) this.#say(`[Warning] ${w}\n`);
+    const graph = stageGraph(parsed.instructions, basename(this.#file));
+    const buildArgs = this.#o.buildArgs ?? {};
+    for (const ins of graph.globalArgs) {
+      for (const [name, def] of this.#argDecls(ins, (n) => this.#globals.get(n) ?? undefined)) {
+        this.#globals.set(name, buildArgs[name] ?? def);
+        if (name in buildArgs) this.#usedArgs.add(name);
+      }
+    }
+    const globalLookup: Lookup = (n) => this.#globals.get(n) ?? proxyArg(buildArgs, n);
+    const stages = neededStages(graph, this.#o.target, globalLookup);
+    const last = stages.at(-1) as Stage;
+    const labels = Object.entries(this.#o.labels ?? {});
+    if (labels.length > 0) {
+      // Docker's legacy builder appends the --label options as one more LABEL instruction.
+      const text = labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ');
+      last.instructions.push({ cmd: 'label', rest: text, original: `LABEL ${text}`, flags: [], json: null, heredocs: [], line: 0, endLine: 0 });
+    }
+    this.#total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
+    await this.#stages(graph, stages, globalLookup);
+    const unused = Object.keys(buildArgs).filter((k) => !this.#usedArgs.has(k) && !PROXY_ARGS.has(k));
+    if (unused.length > 0) this.#say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+    const result = this.#results.get(last.index) as StageState;
+    const id = result.imageId ?? await this.#commit(result, null, '');
+    this.#out({ aux: { ID: id } });
+    this.#say(`Successfully built ${short(id)}\n`);
+    for (const t of this.#o.tags ?? []) {
+      await this.#d.images.tag(id, t);
+      this.#say(`Successfully tagged ${/:[^/]*$/.test(t) || t.includes('@') ? t : `${t}:latest`}\n`);
+    }
+    return id;
+  }
+
+  #checkAbort(): void {
+    if (this.#o.signal?.aborted) throw new InvalidArgument('build canceled');
+    if (this.#failed) throw new InvalidArgument('build canceled: another stage failed');
+  }
+
+  /**
+   * Builds `stages` (dependencies first) as a graph: a stage starts when the stages it reads are
+   * built, up to PARALLEL_STAGES at once. The output stays in Dockerfile order: the earliest
+   * unfinished stage streams live, later ones are held back until it is done.
+   */
+  async #stages(graph: ReturnType<typeof stageGraph>, stages: Stage[], globalLookup: Lookup): Promise<void> {
+    const held: string[][] = stages.map(() => []);
+    const done = stages.map(() => false);
+    let front = 0;
+    const emit = (pos: number, text: string): void => {
+      if (pos === front) this.#out({ stream: text });
+      else held[pos]?.push(text);
+    };
+    const flush = (pos: number): void => {
+      for (const text of held[pos] ?? []) this.#out({ stream: text });
+      held[pos] = [];
+    };
+    const finished = (pos: number): void => {
+      done[pos] = true;
+      while (front < stages.length && done[front]) {
+        front++;
+        flush(front);
+      }
+    };
+    const firstStep: number[] = [];
+    let n = 0;
+    for (const s of stages) { firstStep.push(n); n += 1 + s.instructions.length; }
+    const deps = stages.map((s) => stageDeps(graph, s, globalLookup).map((d) => d.index));
+    const started = new Set<number>();
+    let running = 0;
+    let failure: { err: unknown } | null = null;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        if (failure !== null || done.every(Boolean)) {
+          if (running === 0) resolve();
+          return;
+        }
+        stages.forEach((s, pos) => {
+          if (running >= PARALLEL_STAGES || started.has(pos) || failure !== null) return;
+          if (!(deps[pos] as number[]).every((d) => this.#results.has(d))) return;
+          started.add(pos);
+          running++;
+          this.#sink.run((text) => emit(pos, text), () => this.#stage(graph, s, globalLookup, firstStep[pos] as number))
+            .then((state) => { this.#results.set(s.index, state); finished(pos); }, (err: unknown) => { failure ??= { err }; this.#failed = true; })
+            .finally(() => { running--; pump(); });
+        });
+      };
+      pump();
+    });
+    if (failure !== null) {
+      // The failing stage's output is shown in full, whatever its place.
+      for (let pos = front + 1; pos < stages.length; pos++) flush(pos);
+      throw (failure as { err: unknown }).err;
+    }
+  }
+
+  #argDecls(ins: Instruction, lookup: Lookup): Array<[string, string | undefined]> {
+    return splitWords(ins.rest, this.#escape).map((w) => {
+      const eq = w.indexOf('=');
+      if (eq < 0) return [w, undefined];
+      return [w.slice(0, eq), expandWord(w.slice(eq + 1), lookup, this.#escape)];
+    });
+  }
+
+  async #stage(graph: ReturnType<typeof stageGraph>, stage: Stage, globalLookup: Lookup, firstStep: number): Promise<StageState> {
+    let step = firstStep;
+    const header = (ins: Instruction): void => this.#say(`Step ${++step}/${this.#total} : ${ins.original}\n`);
+    header(stage.from);
+    const base = expandWord(stage.baseRaw, globalLookup, this.#escape);
+    let state: StageState;
+    const dep = stageByName(graph, base, stage.index);
+    if (dep) {
+      const r = this.#results.get(dep.index) as StageState;
+      state = { ...r, config: structuredClone(r.config), args: new Map(), cmdSet: false };
+    } else if (base.toLowerCase() === 'scratch') {
+      state = { imageId: null, chainId: null, config: {}, shell: DEFAULT_SHELL, args: new Map(), cmdSet: false };
+    } else {
+      const img = await this.#baseImage(base);
+      const cfg = await this.#d.images.config(img.id);
+      const config = structuredClone(cfg.config ?? {});
+      state = { imageId: img.id, chainId: img.chainId, config, shell: config.Shell as string[] | undefined ?? DEFAULT_SHELL, args: new Map(), cmdSet: false };
+    }
+    this.#say(` ---> ${state.imageId ? short(state.imageId) : 'scratch'}\n`);
+    const triggers = state.config.OnBuild ?? [];
+    if (triggers.length > 0) {
+      this.#say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+      state.config.OnBuild = [];
+      for (const ins of parseDockerfile(triggers.join('\n'), 'ONBUILD').instructions) await this.#instruction(graph, stage, state, ins);
+    }
+    for (const ins of stage.instructions) {
+      this.#checkAbort();
+      header(ins);
+      try {
+        await this.#instruction(graph, stage, state, ins);
+      } catch (err) {
+        if (err instanceof HakoError && ins.line > 0 && !(err instanceof BuildStepError) && !/^\S+:\d+: /.test(err.message)) {
+          err.message = `${basename(this.#file)}:${ins.line}: ${ins.cmd.toUpperCase()} failed: ${err.message}`;
+        }
+        throw err;
+      }
+    }
+    return state;
+  }
+
+  async #baseImage(ref: string): Promise<{ id: string; chainId: string | null }> {
+    if (this.#o.pull && this.#d.pull) await this.#d.pull(ref, () => {}, this.#o.signal);
+    try {
+      return this.#d.images.resolve(ref);
+    } catch (err) {
+      if (!(err instanceof NotFound) || !this.#d.pull) throw err;
+    }
+    await this.#d.pull(ref, (m) => { if (typeof m.status === 'string') this.#say(`${m.status}\n`); }, this.#o.signal);
+    return this.#d.images.resolve(ref);
+  }
+
+  /** Variables for substitution: ENV wins over ARG (reference.md "Using ARG variables"). */
+  #lookup(state: StageState): Lookup {
+    return (name) => {
+      for (const e of state.config.Env ?? []) {
+        const eq = e.indexOf('=');
+        if (e.slice(0, eq) === name) return e.slice(eq + 1);
+      }
+      if (state.args.has(name)) return state.args.get(name);
+      return proxyArg(this.#o.buildArgs ?? {}, name);
+    };
+  }
+
+  /** The args in scope with a value, sorted, for RUN's environment and cache key. */
+  #argEnv(state: StageState): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const [k, v] of state.args) if (v !== undefined) out.push([k, v]);
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  }
+
+  async #instruction(graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction): Promise<void> {
+    const used = new Set<string>();
+    const lookup = this.#lookup(state);
+    const word = (s: string): string => expandWord(s, lookup, this.#escape, used);
+    const words = (s: string): string[] => expandWords(s, lookup, this.#escape, used);
+    const usedArgs = (): Array<[string, string]> => [...used].filter((n) => state.args.has(n)).map((n) => [n, state.args.get(n) ?? '']);
+    const nop = (comment: string, change: () => void): Promise<void> => this.#configStep(state, comment, usedArgs(), change);
+
+    switch (ins.cmd) {
+      case 'run':
+        return this.#runStep(graph, stage, state, ins, word);
+      case 'copy':
+      case 'add':
+        return this.#copyStep(graph, stage, state, ins, word, words, usedArgs);
+      case 'workdir': {
+        const dir = posix.resolve(state.config.WorkingDir || '/', word(ins.rest));
+        return this.#workdirStep(state, dir, usedArgs());
+      }
+      case 'env': {
+        const pairs = keyValues(ins, words, word, this.#escape);
+        return nop(`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, () => {
+          const env = [...(state.config.Env ?? [])];
+          for (const [k, v] of pairs) {
+            const at = env.findIndex((e) => e.slice(0, e.indexOf('=')) === k);
+            if (at >= 0) env[at] = `${k}=${v}`;
+            else env.push(`${k}=${v}`);
+          }
+          state.config.Env = env;
+        });
+      }
+      case 'label': {
+        const pairs = keyValues(ins, words, word, this.#escape);
+        return nop(`LABEL ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`, () => {
+          state.config.Labels = { ...(state.config.Labels ?? {}) };
+          for (const [k, v] of pairs) state.config.Labels[k] = v;
+        });
+      }
+      case 'arg': {
+        const decls = this.#argDecls(ins, lookup);
+        const buildArgs = this.#o.buildArgs ?? {};
+        for (const [name, def] of decls) {
+          let value = def;
+          if (value === undefined && this.#globals.has(name)) value = this.#globals.get(name);
+          if (buildArgs[name] !== undefined && buildArgs[name] !== null) value = buildArgs[name] as string;
+          if (name in buildArgs) this.#usedArgs.add(name);
+          state.args.set(name, value);
+        }
+        return nop(`ARG ${decls.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join(' ')}`, () => {});
+      }
+      case 'expose': {
+        const ports = words(ins.rest).flatMap(expandPorts);
+        return nop(`EXPOSE ${ports.join(' ')}`, () => {
+          state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
+          for (const p of ports) state.config.ExposedPorts[p] = {};
+        });
+      }
+      case 'volume': {
+        const vols = ins.json ? ins.json.map(word) : words(ins.rest);
+        if (vols.some((v) => v.trim() === '')) throw new InvalidArgument('VOLUME specified can not be an empty string');
+        return nop(`VOLUME [${vols.join(' ')}]`, () => {
+          state.config.Volumes = { ...(state.config.Volumes ?? {}) };
+          for (const v of vols) state.config.Volumes[v] = {};
+        });
+      }
+      case 'user': {
+        const user = word(ins.rest);
+        return nop(`USER ${user}`, () => { state.config.User = user; });
+      }
+      case 'stopsignal': {
+        const sig = word(ins.rest);
+        if (!/^(SIG)?[A-Z0-9+-]+$/i.test(sig)) throw new InvalidArgument(`invalid signal: ${sig}`);
+        return nop(`STOPSIGNAL ${sig}`, () => { state.config.StopSignal = sig; });
+      }
+      case 'cmd':
+      case 'entrypoint': {
+        const argv = ins.json ?? [...state.shell, ins.rest];
+        const key = ins.cmd === 'cmd' ? 'Cmd' : 'Entrypoint';
+        return nop(`${key.toUpperCase()} ${goQuote(argv)}`, () => {
+          state.config[key] = argv;
+          if (ins.cmd === 'cmd') state.cmdSet = true;
+          else if (!state.cmdSet) state.config.Cmd = null;
+        });
+      }
+      case 'shell': {
+        const shell = ins.json as string[];
+        if (shell.length === 0) throw new InvalidArgument('SHELL requires at least one argument');
+        return nop(`SHELL [${shell.join(' ')}]`, () => { state.shell = shell; state.config.Shell = shell; });
+      }
+      case 'healthcheck': {
+        const hc = healthcheck(ins, state.shell);
+        return nop(`HEALTHCHECK ${hcText(hc)}`, () => { state.config.Healthcheck = hc; });
+      }
+      case 'onbuild': {
+        const trigger = ins.rest.trim();
+        return nop(`ONBUILD ${trigger}`, () => { state.config.OnBuild = [...(state.config.OnBuild ?? []), trigger]; });
+      }
+      case 'maintainer': {
+        const who = ins.rest.trim();
+        return nop(`MAINTAINER ${who}`, () => { state.author = who; });
+      }
+      default:
+        throw new InvalidArgument(`unknown instruction: ${ins.cmd.toUpperCase()}`);
+    }
+  }
+
+  /** A step that only changes the config: cached by parent + comment + the args it used. */
+  async #configStep(state: StageState, comment: string, args: Array<[string, string]>, change: () => void): Promise<void> {
+    change();
+    const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args });
+    await this.#cached(state, key, () => this.#commit(state, null, `${state.shell.join(' ')} #(nop)  ${comment}`));
+  }
+
+  /** Looks `key` up (unless --no-cache); on a miss runs `make` and remembers its image. */
+  async #cached(state: StageState, key: string, make: () => Promise<string>, inputs?: { slot: string; now: Record<string, string> }): Promise<void> {
+    const hit = this.#o.noCache ? null : this.#cache.get(key);
+    if (hit === null && inputs && !this.#o.noCache) {
+      const why = missReason(this.#cache.inputs(inputs.slot), inputs.now);
+      if (why !== null) this.#say(` ---> Cache miss: ${why}\n`);
+    }
+    let id: string | null = null;
+    if (hit !== null) {
+      try {
+        const rec = this.#d.images.resolve(hit);
+        id = rec.id;
+        state.chainId = rec.chainId;
+        state.config = structuredClone((await this.#d.images.config(rec.id)).config ?? {});
+        this.#say(' ---> Using cache\n');
+      } catch (err) {
+        if (!(err instanceof NotFound)) throw err;
+        this.#cache.forget(key);
+      }
+    }
+    if (id === null) {
+      id = await make();
+      this.#cache.put(key, id);
+      if (inputs) this.#cache.putInputs(inputs.slot, inputs.now);
+      state.chainId = this.#d.images.resolve(id).chainId;
+    }
+    state.imageId = id;
+    this.#say(` ---> ${short(id)}\n`);
+  }
+
+  async #commit(state: StageState, layer: Readable | null, createdBy: string): Promise<string> {
+    const res = await this.#d.images.commit({
+      parentId: state.imageId,
+      layerTar: layer,
+      config: structuredClone(state.config),
+      createdBy,
+      ...(state.author ? { author: state.author } : {}),
+      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+    });
+    return res.Id;
+  }
+
+  async #runStep(graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction, word: (s: string) => string): Promise<void> {
+    const mounts = ins.flags.filter((f) => f.name === 'mount').map((f) => parseRunMount(word(f.value ?? ''), state.config.WorkingDir || '/'));
+    const mountKey = await this.#mountKey(graph, stage, mounts);
+    if (flagValue(ins, 'security') !== undefined) throw new NotImplemented('RUN --security is not supported by hako build');
+    const network = flagValue(ins, 'network');
+    if (network !== undefined && !['default', 'none', 'host'].includes(network)) throw new InvalidArgument(`RUN --network=${network}: use default, none or host`);
+    let argv: string[];
+    if (ins.json) argv = ins.json;
+    else if (ins.heredocs.length > 0 && /^<<-?["']?[A-Za-z_]/.test(ins.rest.trim())) {
+      // `RUN <<EOF` alone: the heredoc is the script, run by the shell.
+      const doc = ins.heredocs[0] as Instruction['heredocs'][number];
+      const body = doc.content;
+      const shebang = body.startsWith('#!');
+      argv = shebang ? [...state.shell, `cat > /.hako-heredoc <<'${doc.name}'\n${body}${doc.name}\nchmod +x /.hako-heredoc && /.hako-heredoc; rc=$?; rm -f /.hako-heredoc; exit $rc`] : [...state.shell, body];
+    } else if (ins.heredocs.length > 0) {
+      // Heredocs fed to a command (`RUN cat <<EOF > f`): the shell reads them from the script.
+      argv = [...state.shell, `${ins.rest}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`];
+    } else argv = [...state.shell, ins.rest];
+    const args = this.#argEnv(state).filter(([k]) => !PROXY_ARGS.has(k));
+    const proxies = Object.entries(this.#o.buildArgs ?? {}).filter((e): e is [string, string] => PROXY_ARGS.has(e[0]) && e[1] !== null);
+    const createdBy = (args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '') + argv.join(' ');
+    const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: `RUN ${network ?? ''} ${JSON.stringify(argv)}${mountKey}`, args: [...args, ...proxies], content: JSON.stringify(state.config) });
+    const runInputs = { slot: stepKey({ parent: state.imageId ?? 'scratch', instruction: `RUN ${network ?? ''} ${JSON.stringify(argv)}${mountKey.replace(/"content":"[0-9a-f]+"/g, '')}`, args: [] }), now: Object.fromEntries([...args, ...proxies].map(([k, v]) => [`arg:${k}`, v])) };
+    await this.#cached(state, key, async () => {
+      if (state.imageId === null) throw new InvalidArgument('RUN in a stage FROM scratch: there is no shell to run it; COPY a filesystem in first');
+      const prepared = await this.#prepareMounts(graph, stage, mounts);
+      try {
+        return await this.#runContainer(state, argv, [...args, ...proxies], network, prepared, createdBy);
+      } finally {
+        await prepared.release();
+      }
+    }, runInputs);
+  }
+
+  /** What the mounts add to a RUN's cache key: their specs, and the content a bind mount shows. */
+  async #mountKey(graph: ReturnType<typeof stageGraph>, stage: Stage, mounts: RunMount[]): Promise<string> {
+    if (mounts.length === 0) return '';
+    const parts: unknown[] = [];
+    for (const m of mounts) {
+      if (m.type === 'bind') {
+        let content: string;
+        if (m.from === undefined) {
+          const rel = inContext(m.source, m.source);
+          content = await this.#ctx.hash(await this.#ctx.entries(rel));
+        } else content = (await this.#sourceImage(graph, stage, m.from)).id;
+        parts.push({ ...m, content });
+      } else if (m.type === 'secret') parts.push({ type: m.type, id: m.id, target: m.target, env: m.env ?? null, mode: m.mode, uid: m.uid, gid: m.gid });
+      else parts.push(m);
+    }
+    return ` mounts:${JSON.stringify(parts)}`;
+  }
+
+  /** A stage's result or an image, for `--from=` of COPY and RUN --mount. */
+  async #sourceImage(graph: ReturnType<typeof stageGraph>, stage: Stage, from: string): Promise<{ id: string; chainId: string | null }> {
+    const dep = stageByName(graph, from, stage.index);
+    if (dep) {
+      const r = this.#results.get(dep.index);
+      if (!r) throw new InvalidArgument(`--from=${from}: stage was not built`);
+      return { id: r.imageId ?? 'scratch', chainId: r.chainId };
+    }
+    return this.#baseImage(from);
+  }
+
+  /** HostConfig.Mounts and Env for a RUN's `--mount`s; `release` undoes what was set up. */
+  async #prepareMounts(graph: ReturnType<typeof stageGraph>, stage: Stage, mounts: RunMount[]): Promise<{ mounts: Json[]; env: string[]; release: () => Promise<void> }> {
+    const out: Json[] = [];
+    const env: string[] = [];
+    const undo: Array<() => Promise<void>> = [];
+    const release = async (): Promise<void> => { for (const u of undo.reverse()) await u().catch(() => undefined); };
+    try {
+      for (const m of mounts) {
+        switch (m.type) {
+          case 'cache': {
+            if (m.from !== undefined || m.source !== undefined) throw new NotImplemented(`RUN --mount=type=cache,from=…: seeding a cache mount from a stage is not supported by hako build yet`);
+            const held = await this.#cacheMounts.acquire(m.id, m.sharing, { ...(m.mode !== undefined ? { mode: m.mode } : {}), ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.gid !== undefined ? { gid: m.gid } : {}) });
+            undo.push(held.release);
+            out.push({ Type: 'bind', Source: held.dir, Target: m.target, ReadOnly: m.readonly });
+            break;
+          }
+          case 'bind': {
+            let source: string;
+            if (m.from === undefined) {
+              source = join(this.#ctx.root, inContext(m.source, m.source));
+            } else {
+              const img = await this.#sourceImage(graph, stage, m.from);
+              const dir = join(this.#dir, `mnt-${++this.#mounts}`);
+              const root = await this.#d.layers.mountRootfs(img.chainId, dir);
+              undo.push(async () => { await this.#d.layers.unmountRootfs(dir); await rm(dir, { recursive: true, force: true }); });
+              source = await resolveInRoot(root, posix.resolve('/', m.source));
+            }
+            if (!(await lstat(source).catch(() => null))) throw new NotFound(`RUN --mount=type=bind: ${m.from !== undefined ? `--from=${m.from} ` : ''}source ${m.source} does not exist`);
+            if (m.readwrite && m.from === undefined) {
+              // rw: the RUN may write, the writes are thrown away: it gets a copy.
+              const copy = join(this.#dir, `bind-${++this.#mounts}`);
+              await promisify(execFile)('cp', ['-a', source, copy]);
+              undo.push(() => rm(copy, { recursive: true, force: true }));
+              source = copy;
+            }
+            out.push({ Type: 'bind', Source: source, Target: m.target, ReadOnly: !m.readwrite });
+            break;
+          }
+          case 'tmpfs':
+            out.push({ Type: 'tmpfs', Target: m.target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
+            break;
+          case 'secret': {
+            const value = this.#o.secrets?.[m.id];
+            if (value === undefined) {
+              if (m.required) throw new InvalidArgument(`secret ${m.id}: not provided: pass it with --secret id=${m.id},src=FILE (or env=VAR)`);
+              break;
+            }
+            if (m.env) env.push(`${m.env}=${value.toString('utf8')}`);
+            if (m.target === '') break;
+            const dir = join(this.#dir, 'secrets');
+            await mkdir(dir, { recursive: true, mode: 0o700 });
+            const file = join(dir, randomBytes(8).toString('hex'));
+            await writeFile(file, value, { mode: m.mode });
+            await chmod(file, m.mode);
+            await lchown(file, m.uid, m.gid);
+            undo.push(() => rm(file, { force: true }));
+            out.push({ Type: 'bind', Source: file, Target: m.target, ReadOnly: true });
+            break;
+          }
+        }
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { mounts: out, env, release };
+  }
+
+  async #runContainer(state: StageState, argv: string[], args: Array<[string, string]>, network: string | undefined, mounts: { mounts: Json[]; env: string[] }, createdBy: string): Promise<string> {
+    {
+      const { containers } = this.#d;
+      const body: Json = {
+        Image: state.imageId,
+        Cmd: argv,
+        Entrypoint: [],
+        Env: [...(state.config.Env ?? []), ...args.map(([k, v]) => `${k}=${v}`), ...mounts.env],
+        WorkingDir: state.config.WorkingDir ?? '',
+        User: state.config.User ?? '',
+        Labels: {},
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: { NetworkMode: network ?? this.#o.networkMode ?? 'default', ...(mounts.mounts.length > 0 ? { Mounts: mounts.mounts } : {}) },
+      };
+      const { Id } = await containers.create(body, {});
+      this.#say(` ---> Running in ${short(Id)}\n`);
+      try {
+        const session = await containers.attach(Id, { stream: true, logs: false, stdin: false, stdout: true, stderr: true });
+        let code: number;
+        try {
+          await containers.start(Id);
+          for await (const chunk of session.output) this.#say(chunk.data.toString('utf8'));
+          code = (await containers.wait(Id, 'not-running', this.#o.signal)).StatusCode;
+        } finally {
+          session.close();
+        }
+        if (code !== 0) throw new BuildStepError(`The command '${argv.join(' ')}' returned a non-zero code: ${code}`, code);
+        const info = await containers.inspect(Id);
+        const data = ((info.GraphDriver as Json | undefined)?.Data ?? {}) as Record<string, string>;
+        const upper = data.UpperDir as string;
+        const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
+        await dropMountPoints(upper, lowers, mounts.mounts.map((m) => String(m.Target)));
+        const changed = (await changesOf(upper, lowers)).length > 0;
+        return await this.#commit(state, changed ? tarUpperAsLayer(upper, lowers) : null, createdBy);
+      } finally {
+        await containers.remove(Id, { force: true }).catch(() => undefined);
+        this.#say(` ---> Removed intermediate container ${short(Id)}\n`);
+      }
+    }
+  }
+
+  /** Mounts the state's image (overlay, a fresh upper dir), runs `fn` on the merged root, returns the layer of what changed or null. */
+  async #withRootfs<T>(state: StageState, fn: (root: string) => Promise<T>, createdBy: string): Promise<string> {
+    const dir = join(this.#dir, `mnt-${++this.#mounts}`);
+    const root = await this.#d.layers.mountRootfs(state.chainId, dir);
+    try {
+      await fn(root);
+    } finally {
+      await this.#d.layers.unmountRootfs(dir);
+    }
+    try {
+      const upper = join(dir, 'diff');
+      const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
+      const changed = (await changesOf(upper, lowers)).length > 0;
+      return await this.#commit(state, changed ? tarUpperAsLayer(upper, lowers) : null, createdBy);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The merged root of another stage or image, read-only use, for COPY --from. */
+  async #readRoot<T>(chainId: string | null, fn: (root: string) => Promise<T>): Promise<T> {
+    const dir = join(this.#dir, `mnt-${++this.#mounts}`);
+    const root = await this.#d.layers.mountRootfs(chainId, dir);
+    try {
+      return await fn(root);
+    } finally {
+      await this.#d.layers.unmountRootfs(dir);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async #workdirStep(state: StageState, dir: string, args: Array<[string, string]>): Promise<void> {
+    state.config.WorkingDir = dir;
+    const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: `WORKDIR ${dir}`, args });
+    await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
+      const target = await resolveInRoot(root, dir);
+      await mkdir(target, { recursive: true, mode: 0o755 });
+    }, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`));
+  }
+
+  async #copyStep(
+    graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction,
+    word: (s: string) => string, words: (s: string) => string[], usedArgs: () => Array<[string, string]>,
+  ): Promise<void> {
+    const isAdd = ins.cmd === 'add';
+    const kw = ins.cmd.toUpperCase();
+    for (const f of ['link', 'parents', 'exclude', 'checksum', 'keep-git-dir']) {
+      if (flagValue(ins, f) !== undefined) throw new NotImplemented(`${kw} --${f} is not supported by hako build yet`);
+    }
+    const all = ins.json ? ins.json.map(word) : splitWords(ins.rest, this.#escape).map((w) => (/^<<-?["']?[A-Za-z_]/.test(w) ? w : word(w)));
+    const destRaw = all.pop() as string;
+    const srcs = all;
+    const chown = flagValue(ins, 'chown');
+    const chownV = chown !== undefined ? word(chown) : undefined;
+    const chmodV = flagValue(ins, 'chmod');
+    if (chmodV !== undefined && !/^[0-7]{3,4}$/.test(chmodV)) throw new InvalidArgument(`invalid chmod parameter "${chmodV}": use an octal mode such as 0755`);
+    const mode = chmodV !== undefined ? parseInt(chmodV, 8) : undefined;
+    const fromRaw = flagValue(ins, 'from');
+    const workdir = state.config.WorkingDir || '/';
+    const destAbs = posix.resolve(workdir, destRaw) + (destRaw.endsWith('/') || destRaw === '.' ? '/' : '');
+    if (srcs.length > 1 && !destAbs.endsWith('/')) {
+      throw new InvalidArgument(`When using ${kw} with more than one source file, the destination must be a directory and end with a /`);
+    }
+    if (srcs.some((s) => /^[a-z]+:\/\//i.test(s))) {
+      if (!isAdd) throw new InvalidArgument('source can\'t be a URL for COPY');
+      throw new NotImplemented('ADD of a URL is not supported by hako build yet: download it in a RUN step or into the context');
+    }
+    const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
+    const docOf = (s: string) => heredocs.get(s.replace(/^<<-?["']?/, '').replace(/["']$/, ''));
+
+    // What the step copies and the content it depends on.
+    let fromImage: { id: string; chainId: string | null } | null = null;
+    let contentHash: string;
+    const fileHashes: Record<string, string> = {};
+    const sources: Array<{ kind: 'context'; rel: string } | { kind: 'doc'; name: string; content: string }> = [];
+    if (fromRaw !== undefined) {
+      const from = word(fromRaw);
+      const dep = stageByName(graph, from, stage.index);
+      if (dep) {
+        const r = this.#results.get(dep.index);
+        if (!r) throw new InvalidArgument(`--from=${from}: stage was not built`);
+        fromImage = { id: r.imageId ?? 'scratch', chainId: r.chainId };
+      } else fromImage = await this.#baseImage(from);
+      contentHash = fromImage.id;
+    } else {
+      const paths: string[] = [];
+      for (const s of srcs) {
+        const doc = docOf(s);
+        if (s.startsWith('<<') && doc) {
+          const content = doc.quoted ? doc.content : expandHeredoc(doc.content, this.#lookup(state), this.#escape);
+          sources.push({ kind: 'doc', name: doc.name, content });
+          paths.push(`<<${doc.name}\0${content}`);
+          continue;
+        }
+        for (const rel of await this.#ctx.match(s)) {
+          sources.push({ kind: 'context', rel });
+          paths.push(...await this.#ctx.entries(rel));
+        }
+      }
+      const docs = paths.filter((p) => p.startsWith('<<'));
+      for (const p of paths) if (!p.startsWith('<<')) fileHashes[`file:${p}`] = await this.#ctx.hash([p]);
+      contentHash = createHash('sha256').update(JSON.stringify(fileHashes)).digest('hex') + docs.join('\0');
+    }
+    const comment = `${kw} ${chownV !== undefined ? `--chown=${chownV} ` : ''}${chmodV !== undefined ? `--chmod=${chmodV} ` : ''}${fromRaw !== undefined ? `--from=${fromRaw} ` : ''}${srcs.join(' ')} ${destAbs}`;
+    const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: usedArgs(), content: contentHash });
+    const createdBy = `${state.shell.join(' ')} #(nop) ${kw} ${fromImage ? `dir:${srcs.join(',')}` : `${sources.length === 1 && sources[0]?.kind === 'context' ? 'file' : 'multi'}:${contentHash.slice(0, 64)}`} in ${destAbs} `;
+    await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
+      const owner = chownV !== undefined ? await resolveOwner(root, chownV) : { uid: 0, gid: 0 };
+      const opts = { owner, mode, destAbs, multi: srcs.length > 1 || srcs.some((s) => /[*?[]/.test(s)) };
+      if (fromImage) {
+        await this.#readRoot(fromImage.chainId, async (srcRoot) => {
+          for (const s of srcs) {
+            const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
+            const st = await lstat(abs).catch(() => null);
+            if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
+            await copyInto(root, abs, st.isDirectory(), basename(s), opts, false);
+          }
+        });
+        return;
+      }
+      for (const src of sources) {
+        if (src.kind === 'doc') {
+          const target = await destFor(root, opts, src.name);
+          await mkdir(posix.dirname(target), { recursive: true, mode: 0o755 });
+          await writeFile(target, src.content, { mode: mode ?? 0o644 });
+          if (mode !== undefined) await chmod(target, mode);
+          await lchown(target, owner.uid, owner.gid);
+          continue;
+        }
+        const abs = join(this.#ctx.root, src.rel);
+        const st = await lstat(abs);
+        if (isAdd && st.isFile() && await isArchive(abs)) {
+          const target = await resolveInRoot(root, destAbs);
+          await mkdir(target, { recursive: true, mode: 0o755 });
+          await applyLayerTar(createReadStream(abs), target, { mode: 'flatten' });
+          continue;
+        }
+        await copyInto(root, abs, st.isDirectory(), basename(src.rel), opts, true, this.#ctx, src.rel);
+      }
+    }, createdBy), { slot: stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: [] }), now: { ...fileHashes, ...Object.fromEntries(usedArgs().map(([k, v]) => [`arg:${k}`, v])) } });
+  }
+}
+
+/**
+ * runc makes the mount points of a RUN's `--mount`s that the image lacks; they are not the
+ * step's doing, so they leave the upper dir (with the parents made only for them) before the diff.
+ */
+async function dropMountPoints(upper: string, lowers: string[], targets: string[]): Promise<void> {
+  const inLowers = async (rel: string): Promise<boolean> => {
+    for (const l of lowers) if (await lstat(join(l, rel)).then(() => true, () => false)) return true;
+    return false;
+  };
+  for (const target of [...targets].sort((a, b) => b.length - a.length)) {
+    let rel = posix.normalize(target).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.') {
+      const abs = join(upper, rel);
+      const st = await lstat(abs).catch(() => null);
+      if (!st || await inLowers(rel)) break;
+      if (st.isDirectory()) {
+        if ((await readdir(abs)).length > 0) break;
+        await rm(abs, { recursive: true });
+      } else if (st.isFile() && st.size === 0) await rm(abs);
+      else break;
+      rel = posix.dirname(rel);
+    }
+  }
+}
+
+interface CopyOpts {
+  owner: { uid: number; gid: number };
+  mode: number | undefined;
+  destAbs: string;
+  multi: boolean;
+}
+
+/** Where a single file named `name` lands: into dest when it is (or must be) a directory. */
+async function destFor(root: string, o: CopyOpts, name: string): Promise<string> {
+  const dest = await resolveInRoot(root, o.destAbs);
+  const st = await lstat(dest).catch(() => null);
+  if (o.destAbs.endsWith('/') || o.multi || st?.isDirectory()) return resolveInRoot(root, posix.join(o.destAbs, name));
+  return dest;
+}
+
+/**
+ * Copies `src` (a directory's contents, or one file) to the destination inside `root`. Every
+ * target path is resolved inside `root`, so a symlink in the image never leads out of it.
+ */
+async function copyInto(root: string, src: string, isDir: boolean, name: string, o: CopyOpts, fromContext: boolean, ctx?: BuildContext, ctxRel?: string): Promise<void> {
+  const place = async (from: string, to: string): Promise<void> => {
+    const st = await lstat(from);
+    await mkdir(posix.dirname(to), { recursive: true, mode: 0o755 });
+    if (st.isDirectory()) {
+      const existing = await lstat(to).catch(() => null);
+      if (existing && !existing.isDirectory()) await rm(to, { force: true });
+      await mkdir(to, { recursive: true });
+      await chmod(to, o.mode ?? st.mode & 0o7777);
+    } else if (st.isSymbolicLink()) {
+      await rm(to, { force: true, recursive: true });
+      await symlink(await readlink(from), to);
+    } else if (st.isFile()) {
+      await rm(to, { force: true, recursive: true }).catch(() => undefined);
+      await copyFile(from, to);
+      await chmod(to, o.mode ?? st.mode & 0o7777);
+    } else return; // devices, fifos and sockets are not copied
+    // Docker: files from the context belong to root (or --chown); from another image they keep their owner unless --chown.
+    const uid = fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? o.owner.uid : st.uid;
+    const gid = fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? o.owner.gid : st.gid;
+    await lchown(to, uid, gid);
+  };
+  if (!isDir) {
+    await place(src, await destFor(root, o, name));
+    return;
+  }
+  const destDir = await resolveInRoot(root, o.destAbs);
+  await mkdir(destDir, { recursive: true, mode: 0o755 });
+  const rels = ctx && ctxRel !== undefined
+    ? (await ctx.entries(ctxRel)).map((p) => (p === ctxRel ? '' : ctxRel === '.' ? p : p.slice(ctxRel.length + 1)))
+    : await walkAll(src);
+  for (const rel of rels) {
+    if (rel === '') continue;
+    await place(join(src, rel), await resolveInRoot(root, posix.join(o.destAbs, rel)));
+  }
+}
+
+async function walkAll(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = rel === '' ? e.name : `${rel}/${e.name}`;
+      out.push(r);
+      if (e.isDirectory()) await walk(r);
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** `--chown=user[:group]` by name (the image's /etc/passwd and /etc/group) or number. */
+async function resolveOwner(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [u = '', g] = spec.split(':');
+  const table = async (file: string): Promise<string[][]> => {
+    try {
+      return (await readFile(await resolveInRoot(root, file), 'utf8')).split('\n').map((l) => l.split(':'));
+    } catch {
+      return [];
+    }
+  };
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(u)) uid = Number(u);
+  else {
+    const row = (await table('/etc/passwd')).find((r) => r[0] === u);
+    if (!row) throw new InvalidArgument(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${u}: no such user: ${u}`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const row = (await table('/etc/group')).find((r) => r[0] === g);
+      if (!row) throw new InvalidArgument(`unable to convert uid/gid chown string to host mapping: can't find gid for group ${g}: no such group: ${g}`);
+      gid = Number(row[2]);
+    }
+  }
+  return { uid, gid: gid ?? uid };
+}
+
+/** A local tar ADD extracts: plain tar ("ustar" at 257) or gzip/bzip2/xz/zstd magic. */
+async function isArchive(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(262);
+    const { bytesRead } = await fh.read(buf, 0, 262, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b[0] === 0x1f && b[1] === 0x8b) return true;
+    if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return true;
+    return bytesRead >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** ENV/LABEL pairs: `k=v k2="v 2"` or the legacy `k value with spaces`. */
+function keyValues(ins: Instruction, words: (s: string) => string[], word: (s: string) => string, escape: string): Array<[string, string]> {
+  const raw = splitWords(ins.rest, escape);
+  if (raw.length > 0 && !(raw[0] as string).includes('=')) {
+    const m = /^(\S+)\s+([\s\S]*)$/.exec(ins.rest.trim());
+    return [[word(m?.[1] ?? ''), word(m?.[2] ?? '')]];
+  }
+  return words(ins.rest).map((w) => {
+    const eq = w.indexOf('=');
+    return [w.slice(0, eq), w.slice(eq + 1)];
+  });
+}
+
+/** "80" -> "80/tcp", "8000-8001/udp" -> both ports. */
+export function expandPorts(spec: string): string[] {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
+  if (!m) throw new InvalidArgument(`invalid containerPort: ${spec}`);
+  const lo = Number(m[1]);
+  const hi = m[2] !== undefined ? Number(m[2]) : lo;
+  const proto = (m[3] ?? 'tcp').toLowerCase();
+  if (hi < lo || hi > 65535) throw new InvalidArgument(`invalid port range: ${spec}`);
+  const out: string[] = [];
+  for (let p = lo; p <= hi; p++) out.push(`${p}/${proto}`);
+  return out;
+}
+
+/** until=: a Go duration back from now, or a timestamp (unix seconds or RFC 3339). */
+export function untilTime(v: string, now = Date.now()): number {
+  if (/^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(v)) return now - goDuration(v) / 1e6;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgument(`invalid filter until=${v}: use a duration such as 24h or a timestamp`);
+  return t;
+}
+
+/** Go duration ("30s", "1m30s", "500ms") -> nanoseconds. */
+export function goDuration(text: string): number {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  let consumed = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m.index !== consumed) break;
+    total += Number(m[1]) * (units[m[2] as string] as number);
+    consumed = m.index + m[0].length;
+  }
+  if (consumed !== text.length || text === '') throw new InvalidArgument(`time: invalid duration "${text}"`);
+  return Math.round(total);
+}
+
+export function healthcheck(ins: Instruction, shell: string[]): Healthcheck {
+  const rest = ins.rest.trim();
+  if (/^NONE$/i.test(rest)) return { Test: ['NONE'] };
+  const hc: Healthcheck = { Test: [] };
+  for (const f of ins.flags) {
+    const v = f.value ?? '';
+    if (f.name === 'retries') {
+      if (!/^\d+$/.test(v)) throw new InvalidArgument(`invalid --retries value "${v}": use a whole number`);
+      hc.Retries = Number(v);
+      continue;
+    }
+    const ns = goDuration(v);
+    if (ns !== 0 && ns < 1e6) throw new InvalidArgument(`Interval "${f.name}" cannot be less than 1ms`);
+    if (f.name === 'interval') hc.Interval = ns;
+    else if (f.name === 'timeout') hc.Timeout = ns;
+    else if (f.name === 'start-period') hc.StartPeriod = ns;
+    else if (f.name === 'start-interval') hc.StartInterval = ns;
+  }
+  const cmd = rest.replace(/^CMD\s*/i, '');
+  hc.Test = ins.json ? ['CMD', ...ins.json] : ['CMD-SHELL', cmd];
+  void shell;
+  return hc;
+}
+
+function hcText(hc: Healthcheck): string {
+  return `&{${goQuote(hc.Test)} "${hc.Interval ?? 0}" "${hc.Timeout ?? 0}" "${hc.StartPeriod ?? 0}" "${hc.StartInterval ?? 0}" '${hc.Retries ?? 0}'}`;
+}
+
+/** Go's %q of a []string: ["a" "b c"]. */
+function goQuote(argv: readonly string[]): string {
+  return `[${argv.map((a) => JSON.stringify(a)).join(' ')}]`;
+}
+
+function proxyArg(buildArgs: Record<string, string | null>, name: string): string | undefined {
+  return PROXY_ARGS.has(name) ? buildArgs[name] ?? undefined : undefined;
+}
+
+function short(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
