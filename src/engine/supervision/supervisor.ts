@@ -306,7 +306,8 @@ export class Supervisor implements ContainerExtension {
         const now = new Date().toISOString();
         result = { Start: now, End: now, ExitCode: -1, Output: (err as Error).message };
       }
-      if (stopped) return;
+      // A probe cut short by the container's own exit says nothing of its health: docker drops it.
+      if (stopped || !rec.State.Running) return;
       this.#record(rec, health, s, result, startedAt);
       schedule();
     };

@@ -1,15 +1,16 @@
 /**
  * Base images without the internet: `hako image bootstrap` makes debian:bookworm with debootstrap
  * from the host's Debian mirror (once per run of this file, in one hakod), and the seeds' patterns
- * build and run on it: an nginx static site (seeds Day 46) and a multi-stage Go build into
- * `scratch` running as a non-root user (seeds 002 §2), each answering over a published port.
+ * build and run on it: an nginx static site and a Node API with `npm ci` cached before the sources
+ * (seeds Day 46), and a multi-stage Go build into `scratch` running as a non-root user (seeds 002
+ * §2), each answering over a published port.
  *
  * Needs the Debian mirror and debootstrap: without them every test here is SKIPPED with
  * "Debian mirror unreachable: …" / "debootstrap is not installed …" (test/support/debian-mirror.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import tar from 'tar-stream';
 import { startHakod, type Hakod, type RunResult } from '../../support/hakod.js';
 import { freePort, httpGet } from '../../support/network-cli.js';
 import { debianMirrorSkip } from '../../support/debian-mirror.js';
+import { startHakoRegistry } from '../registry/helpers.js';
 
 function ok(r: RunResult, d: Hakod): string {
   assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}\n--- hakod ---\n${d.logTail(15)}`);
@@ -105,6 +107,22 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     assert.equal(ok(await d.hako(['image', 'inspect', '--format', '{{.Id}}', 'debian:bookworm']), d).trim(), id);
   });
 
+  it('pushes to a registry and pulls back the same image', async () => {
+    const reg = await startHakoRegistry();
+    try {
+      const id = ok(await d.hako(['image', 'inspect', '--format', '{{.Id}}', 'debian:bookworm']), d).trim();
+      const remote = `${reg.host}/debian:bookworm`;
+      ok(await d.hako(['tag', 'debian:bookworm', remote]), d);
+      ok(await d.hako(['push', remote], { timeoutMs: 60_000 }), d);
+      ok(await d.hako(['rmi', remote]), d);
+      ok(await d.hako(['pull', remote], { timeoutMs: 60_000 }), d);
+      assert.equal(ok(await d.hako(['image', 'inspect', '--format', '{{.Id}}', remote]), d).trim(), id);
+      ok(await d.hako(['rmi', remote]), d);
+    } finally {
+      await reg.close();
+    }
+  });
+
   it('refuses a suite the mirror does not have, and an unreachable mirror, naming them; nothing is tagged', async () => {
     const bad = await d.hako(['image', 'bootstrap', 'nosuite:x', '--suite', 'nosuchsuite']);
     assert.equal(bad.code, 1);
@@ -139,6 +157,55 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
       assert.equal(await httpGet(port, '/'), '<!doctype html>\n<h1>hako: nginx on a bootstrapped debian</h1>\n');
     } finally {
       await d.hako(['rm', '-f', 'site']);
+    }
+  });
+
+  it('builds the Node API seed (Day 46): npm ci stays cached when only the sources change, and it answers', async (t) => {
+    const ctx = project(join(dir, 'api'), {
+      'package.json': '{ "name": "api", "version": "1.0.0", "private": true, "dependencies": { "ms": "2.1.3" } }\n',
+      'package-lock.json': `${JSON.stringify({
+        name: 'api', version: '1.0.0', lockfileVersion: 3, requires: true,
+        packages: {
+          '': { name: 'api', version: '1.0.0', dependencies: { ms: '2.1.3' } },
+          'node_modules/ms': {
+            version: '2.1.3', resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz',
+            integrity: 'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==',
+          },
+        },
+      }, null, 2)}\n`,
+      'server.js': "const http = require('http');\nconst ms = require('ms');\nhttp.createServer((req, res) => res.end(JSON.stringify({ version: 1, minute: ms(60000) }))).listen(3000);\n",
+      // The host's CA bundle: where the npm registry is reached through a TLS-inspecting proxy
+      // (as on these machines), npm in the container must trust the same CAs as the host.
+      'npm-ca.crt': readFileSync(process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt', 'utf8'),
+      Dockerfile: [
+        'FROM debian:bookworm',
+        'RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm',
+        'WORKDIR /app',
+        'COPY npm-ca.crt /etc/ssl/certs/npm-ca.crt',
+        'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/npm-ca.crt',
+        'COPY package.json package-lock.json ./',
+        'RUN npm ci --omit=dev',
+        'COPY server.js ./',
+        'USER nobody',
+        'EXPOSE 3000',
+        'CMD ["node", "server.js"]',
+        '',
+      ].join('\n'),
+    });
+    const t0 = Date.now();
+    ok(await d.hako(['build', '-t', 'api:1', ctx], { timeoutMs: 170_000 }), d);
+    t.diagnostic(`build (apt-get install nodejs npm, npm ci): ${seconds(Date.now() - t0)}`);
+    writeFileSync(join(ctx, 'server.js'), readFileSync(join(ctx, 'server.js'), 'utf8').replace('version: 1', 'version: 2'));
+    const rebuild = ok(await d.hako(['build', '-t', 'api:2', ctx], { timeoutMs: 60_000 }), d);
+    const step = (n: number) => rebuild.split(/^Step \d+\/\d+ : /m)[n] ?? '';
+    assert.match(step(7), /^RUN npm ci --omit=dev\n ---> Using cache/);
+    assert.match(step(8), /^COPY server\.js \.\/\n(?! ---> Using cache)/);
+    const port = await freePort();
+    ok(await d.hako(['run', '-d', '--name', 'api', '-p', `127.0.0.1:${port}:3000`, 'api:2']), d);
+    try {
+      assert.equal(await httpGet(port, '/'), '{"version":2,"minute":"1m"}');
+    } finally {
+      await d.hako(['rm', '-f', 'api']);
     }
   });
 
