@@ -62,9 +62,9 @@ export async function bootstrapImage(deps: BootstrapDeps, opts: BootstrapOptions
   } catch (err) {
     throw new InvalidArgument(`bootstrap: invalid image name "${opts.repo}:${tag}": ${(err as Error).message}`);
   }
-  const debootstrap = await findDebootstrap();
   const mirror = (opts.mirror || (await hostDebianMirror(deps.aptDir ?? '/etc/apt'))).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(mirror)) throw new InvalidArgument(`bootstrap: mirror "${mirror}" is not an http(s) URL`);
+  const debootstrap = await findDebootstrap();
   await checkSuite(mirror, suite, opts.signal);
 
   const work = await mkdtemp(join(deps.tmpDir, 'bootstrap-'));
