@@ -37,7 +37,8 @@ step() {
 # ---- 1. Debian packages -----------------------------------------------------------------------
 packages=(runc conmon iproute2 nftables iptables util-linux busybox-static tini uidmap ca-certificates python3 make g++ tar)
 # Test peers: Debian's registry server and skopeo (a third-party client agreeing with hako's
-# registry), htpasswd and openssl for their auth, and a static libc for the test's tiny UDP echo.
+# registry), htpasswd and openssl for their auth, a static libc for the test's tiny UDP echo, and
+# debootstrap, which `hako image bootstrap` drives to make Debian base images.
 packages+=(docker-registry skopeo apache2-utils openssl gcc libc6-dev debootstrap wget)
 # The compatibility tests drive hakod with the real docker CLI. Machines of this project ship
 # one; where none is installed, Debian's docker.io provides the client (its daemon is not used).
