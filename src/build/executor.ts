@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { ContainerService, Json } from '../engine/contract.js';
 import { HakoError, InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { CommitOptions, ContainerConfig, Healthcheck, ImageConfig } from '../images/index.js';
-import { applyLayerTar, changesOf, resolveInRoot, tarUpperAsLayer, type MetadataDb } from '../storage/index.js';
+import { applyLayerTar, changesOf, resolveInRoot, type MetadataDb } from '../storage/index.js';
 import { BuildCache, missReason, stepKey } from './cache.js';
 import { BuildContext, inContext } from './context.js';
 import { CacheMounts, parseRunMount, type RunMount } from './mounts.js';
@@ -481,10 +481,13 @@ class Run {
     this.#say(` ---> ${short(id)}\n`);
   }
 
-  async #commit(state: StageState, layer: Readable | null, createdBy: string): Promise<string> {
+  /** `layer`: a tar, or an unmounted upper dir over `lowerDirs` that the image store takes as it is. */
+  async #commit(state: StageState, layer: Readable | { dir: string; lowerDirs: string[] } | null, createdBy: string): Promise<string> {
+    const isDir = layer !== null && 'lowerDirs' in layer;
     const res = await this.#d.images.commit({
       parentId: state.imageId,
-      layerTar: layer,
+      layerTar: isDir ? null : layer,
+      ...(isDir ? { layerDir: layer } : {}),
       config: structuredClone(state.config),
       createdBy,
       ...(state.author ? { author: state.author } : {}),
@@ -658,7 +661,10 @@ class Run {
         const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
         await dropMountPoints(upper, lowers, mounts.mounts.map((m) => String(m.Target)));
         const changed = (await changesOf(upper, lowers)).length > 0;
-        return await this.#commit(state, changed ? tarUpperAsLayer(upper, lowers) : null, createdBy);
+        if (!changed) return await this.#commit(state, null, createdBy);
+        // The container is done: its upper dir becomes the layer as it is (unmounted first).
+        await this.#d.layers.unmountRootfs(dirname(upper));
+        return await this.#commit(state, { dir: upper, lowerDirs: lowers }, createdBy);
       } finally {
         await containers.remove(Id, { force: true }).catch(() => undefined);
         this.#say(` ---> Removed intermediate container ${short(Id)}\n`);
@@ -679,7 +685,7 @@ class Run {
       const upper = join(dir, 'diff');
       const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
       const changed = (await changesOf(upper, lowers)).length > 0;
-      return await this.#commit(state, changed ? tarUpperAsLayer(upper, lowers) : null, createdBy);
+      return await this.#commit(state, changed ? { dir: upper, lowerDirs: lowers } : null, createdBy);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

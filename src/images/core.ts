@@ -168,6 +168,35 @@ export class ImageCore {
   }
 
   /**
+   * Stores a finished overlay upper dir as the layer on top of `parentChainId` without unpacking
+   * it again: the layer store takes the tree, its tar goes into the content store in the same
+   * pass. Null (with `dir` untouched) when the layer store cannot adopt it; use `addLayer` then.
+   */
+  async adoptLayer(parentChainId: string | null, dir: string, lowerDirs: readonly string[], opts: { rb: Rollback; signal?: AbortSignal | undefined }): Promise<{ layer: LayerRow; blob: LayerBlob } | null> {
+    const { content, layers } = this.deps;
+    if (!layers.adoptLayer) return null;
+    let tarSize = 0;
+    let existed = false;
+    const made = await layers.adoptLayer(parentChainId, dir, {
+      lowerDirs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      storeTar: async (tar) => {
+        const info = await content.ingest(tar, opts.signal ? { signal: opts.signal } : {});
+        opts.rb.push(async () => { if (!this.records.blobInUse(info.digest)) await content.delete(info.digest); });
+        tarSize = info.size;
+        existed = await layers.has(nextChainId(parentChainId, info.digest));
+        return info.digest;
+      },
+    });
+    if (made === null) return null;
+    if (!existed) opts.rb.push(async () => { if (this.records.chainSize(made.chainId) === null) await layers.remove(made.chainId); });
+    return {
+      layer: { chainId: made.chainId, diffId: made.diffId, size: this.records.chainSize(made.chainId) ?? made.size },
+      blob: { diffId: made.diffId, blobDigest: made.diffId, mediaType: MEDIA_TYPE.ociLayer, tarSize },
+    };
+  }
+
+  /**
    * Stores the config blobs and the images' records in one transaction (all or none); an image
    * that already exists only gains the names. Returns each image's id and the tags moved off
    * other images.

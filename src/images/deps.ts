@@ -25,6 +25,8 @@ export interface ContentStoreLike {
 
 export interface LayerStoreLike {
   createLayer(parentChainId: string | null, tar: Readable, opts?: { expectedDiffId?: string; signal?: AbortSignal }): Promise<{ chainId: string; diffId: string; size: number }>;
+  /** Takes a finished overlay upper dir as a layer, its tar stored through `storeTar` (null: cannot, use createLayer). */
+  adoptLayer?(parentChainId: string | null, dir: string, opts: { lowerDirs: readonly string[]; storeTar: (tar: Readable) => Promise<string>; signal?: AbortSignal }): Promise<{ chainId: string; diffId: string; size: number } | null>;
   has(chainId: string): Promise<boolean> | boolean;
   remove(chainId: string): Promise<unknown> | unknown;
   /** Diff directories of the chain, top layer first (for GraphDriver.Data). */

@@ -16,6 +16,7 @@ import { familiarName, parseReference } from './reference.js';
 import { addPulledImage, addRepoDigest, discardBlobs, pushSource, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
+import { tarUpperAsLayer } from '../storage/index.js';
 import { Rollback, uncompressed } from './streams.js';
 import { historyOf, inspectOf, summaryOf } from './views.js';
 
@@ -24,6 +25,12 @@ export interface CommitOptions {
   parentId: string | null;
   /** The new layer (an uncompressed tar of the changes), or null for a config-only image. */
   layerTar: Readable | null;
+  /**
+   * Instead of `layerTar` (which must then be null): an overlay upper dir over `lowerDirs`, no
+   * longer mounted, that the image store takes as the new layer as it is (the directory is
+   * consumed). Saves unpacking the layer's tar again.
+   */
+  layerDir?: { dir: string; lowerDirs: readonly string[] };
   /** Container config of the new image (before `changes`); default: the parent's. */
   config?: ContainerConfig | null;
   comment?: string;
@@ -69,15 +76,19 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
 
   const createImage = async (opts: {
     parent: ImageRecord | null; layer: Readable | null; config: ImageConfig; target: NamedRef | null; signal?: AbortSignal | undefined;
+    layerDir?: { dir: string; lowerDirs: readonly string[] } | undefined;
   }): Promise<{ Id: string }> => core.exclusive(async () => {
     const rb = new Rollback();
     try {
       const layers: LayerRow[] = [...(opts.parent?.layers ?? [])];
       const blobs: LayerBlob[] = [];
-      if (opts.layer) {
-        const { layer, blob } = await core.addLayer(layers.at(-1)?.chainId ?? null, opts.layer, {
-          mediaType: 'application/vnd.oci.image.layer.v1.tar', rb, ...(opts.signal ? { signal: opts.signal } : {}),
-        });
+      if (opts.layer || opts.layerDir) {
+        const parentChainId = layers.at(-1)?.chainId ?? null;
+        const dir = opts.layerDir;
+        const { layer, blob } = (dir ? await core.adoptLayer(parentChainId, dir.dir, dir.lowerDirs, { rb, signal: opts.signal }) : null)
+          ?? await core.addLayer(parentChainId, opts.layer ?? tarUpperAsLayer((dir as NonNullable<typeof dir>).dir, (dir as NonNullable<typeof dir>).lowerDirs), {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar', rb, ...(opts.signal ? { signal: opts.signal } : {}),
+          });
         layers.push(layer);
         blobs.push(blob);
         opts.config.rootfs.diff_ids.push(layer.diffId);
@@ -221,11 +232,12 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
             ...(opts.author ? { author: opts.author } : {}),
             created_by: opts.createdBy ?? '',
             ...(opts.comment ? { comment: opts.comment } : {}),
-            ...(opts.layerTar ? {} : { empty_layer: true }),
+            ...(opts.layerTar || opts.layerDir ? {} : { empty_layer: true }),
           },
         ],
       };
-      return createImage({ parent, layer: opts.layerTar, config, target, signal: opts.signal });
+      if (opts.layerTar && opts.layerDir) throw new InvalidArgument('commit: give the new layer as a tar or as a directory, not both');
+      return createImage({ parent, layer: opts.layerTar, layerDir: opts.layerDir, config, target, signal: opts.signal });
     },
 
     addPulled: (img) => addPulledImage(core, img),

@@ -13,14 +13,15 @@
  * half layer.
  */
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chown, lstat, mkdir, readdir, rename, rm, rmdir, stat, symlink, unlink, utimes } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { Conflict, Internal, InvalidArgument, NotFound } from '../errdefs/index.js';
 import { MNT_DETACH } from '../native/index.js';
 import { requireNative } from './sys.js';
 import { digestHex, nextChainId } from './digest.js';
+import { LowerView } from './changes.js';
 import { applyLayerTar } from './layer-apply.js';
 import type { MetadataDb } from './metadata-db.js';
 import { isMountPoint, MOUNT_DATA_MAX, mountOverlay, overlayData, unmount } from './overlay-mount.js';
@@ -38,6 +39,14 @@ export interface LayerInfo {
 export interface CreateLayerOptions {
   /** Refuse the tar (InvalidArgument) unless its uncompressed sha256 is this. */
   expectedDiffId?: string;
+  signal?: AbortSignal;
+}
+
+export interface AdoptLayerOptions {
+  /** The lower dirs the tree was the overlay upper dir of (top first): whiteouts of names none of them holds are dropped. */
+  lowerDirs: readonly string[];
+  /** Stores the layer tar read from the tree (e.g. into the content store) and returns its sha256, the diff ID. */
+  storeTar: (tar: Readable) => Promise<string>;
   signal?: AbortSignal;
 }
 
@@ -117,6 +126,45 @@ export class LayerStore {
       if (opts.expectedDiffId !== undefined && diffId !== opts.expectedDiffId) {
         throw new InvalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${diffId}; the layer is corrupt or not the one the image config names`);
       }
+      const chainId = nextChainId(parentChainId, diffId);
+      return await this.#serialized(() => this.#commit(temp, { chainId, diffId, parent: parentChainId, size }));
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Takes `dir`, a finished overlay upper dir nothing has mounted any more, as the layer on top of
+   * `parentChainId` without unpacking anything: the tree is moved into the store, its layer tar
+   * (the same bytes `tarLayer` gives later: whiteouts of names absent below are removed from the
+   * tree) goes once through `opts.storeTar`, whose digest is the diff ID. Returns null, leaving
+   * `dir` untouched, when the tree cannot be adopted (userns-remap, another filesystem); otherwise
+   * `dir` is consumed, whatever happens.
+   */
+  async adoptLayer(parentChainId: string | null, dir: string, opts: AdoptLayerOptions): Promise<LayerInfo | null> {
+    if (parentChainId !== null) this.get(parentChainId);
+    if (this.#idmap) return null;
+    await this.#init();
+    const temp = join(this.root, 'tmp', randomBytes(12).toString('hex'));
+    await mkdir(temp, { mode: 0o700 });
+    try {
+      const tree = join(temp, 'diff');
+      try {
+        await rename(dir, tree);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EXDEV') return null;
+        throw err;
+      }
+      const view = new LowerView(opts.lowerDirs);
+      const dropped: string[] = [];
+      const keepWhiteout = async (rel: string) => {
+        const keep = await view.exists(rel);
+        if (!keep) dropped.push(rel);
+        return keep;
+      };
+      const diffId = await opts.storeTar(tarLayerDir(tree, { keepWhiteout, ...(opts.signal ? { signal: opts.signal } : {}) }));
+      await removeWhiteouts(tree, dropped);
+      const size = await contentSize(tree);
       const chainId = nextChainId(parentChainId, diffId);
       return await this.#serialized(() => this.#commit(temp, { chainId, diffId, parent: parentChainId, size }));
     } finally {
@@ -319,6 +367,42 @@ async function clearMountPoints(base: string, addon: { umount2(target: string, f
     await rmdir(p);
   }
   await rmdir(base).catch(() => undefined);
+}
+
+/** Deletes the whiteout devices at `rels`, keeping their directories' mtimes (they are in the layer tar). */
+async function removeWhiteouts(tree: string, rels: readonly string[]): Promise<void> {
+  const byDir = new Map<string, string[]>();
+  for (const rel of rels) {
+    const d = dirname(join(tree, rel));
+    byDir.set(d, [...(byDir.get(d) ?? []), join(tree, rel)]);
+  }
+  for (const [d, paths] of byDir) {
+    const st = await stat(d);
+    for (const p of paths) await unlink(p);
+    await utimes(d, st.atime, st.mtime);
+  }
+}
+
+/** Bytes of regular file content in `tree`, each inode once (what unpacking its tar counts). */
+async function contentSize(tree: string): Promise<number> {
+  const seen = new Set<number>();
+  let size = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const ent of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, ent.name);
+      if (ent.isDirectory()) await walk(p);
+      else if (ent.isFile()) {
+        const st = await lstat(p);
+        if (st.nlink > 1) {
+          if (seen.has(st.ino)) continue;
+          seen.add(st.ino);
+        }
+        size += st.size;
+      }
+    }
+  };
+  await walk(tree);
+  return size;
 }
 
 function toInfo(row: LayerRow): LayerInfo {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxTar } from './busybox.js';
+import { networkConfigOf } from '../../src/network/index.js';
 
 /** The checkout: this file runs as dist/test/support/hakod.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -283,6 +284,7 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
       } finally {
         await terminate('SIGTERM');
         unmountUnder(root);
+        removeNetworkLeftovers(dataRoot);
         if (existsSync(root)) rmSync(root, { recursive: true, force: true });
       }
     },
@@ -299,4 +301,20 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
     throw e;
   }
   return handle;
+}
+
+/**
+ * hakod removes its default bridge and nftables table when it stops with nothing running; a
+ * daemon that could not be brought back after a test killed it cannot. Whatever it left under the
+ * names its data root gives is this test's litter: remove it so nothing of ours outlives the run.
+ */
+function removeNetworkLeftovers(dataRoot: string): void {
+  const names = networkConfigOf({}, dataRoot);
+  for (const args of [['ip', 'link', 'delete', names.defaultBridge], ['nft', 'delete', 'table', 'inet', names.table]]) {
+    try {
+      execFileSync(args[0] as string, args.slice(1), { stdio: 'ignore' });
+    } catch {
+      // Already gone: the daemon cleaned up after itself.
+    }
+  }
 }
