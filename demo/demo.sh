@@ -8,6 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 unset DOCKER_HOST DOCKER_CONTEXT HAKO_HOST # the demo talks to hako's default socket, whatever the shell says
 SOCK=/run/hako/hako.sock
 NAME=hako-demo
+WEB=hako-demo-web
+VOL=hako-demo-data
 
 hako() { node "$root/bin/hako" "$@"; }
 
@@ -22,12 +24,14 @@ run() { printf '%s$ %s%s\n' "$bold" "$1" "$off"; eval "$1"; }
 work="$(mktemp -d /tmp/hako-demo.XXXXXX)"
 cleanup() {
   local rc=$?
-  hako rm -f "$NAME" >/dev/null 2>&1 || true
+  hako rm -f "$NAME" "$WEB" >/dev/null 2>&1 || true
+  hako volume rm "$VOL" >/dev/null 2>&1 || true
   rm -rf "$work"
   if ((rc != 0)); then echo "demo: FAILED (exit $rc) at the command shown last" >&2; fi
 }
 trap cleanup EXIT
-hako rm -f "$NAME" >/dev/null 2>&1 || true # a demo container left by an earlier, interrupted run
+hako rm -f "$NAME" "$WEB" >/dev/null 2>&1 || true # demo containers left by an earlier, interrupted run
+hako volume rm "$VOL" >/dev/null 2>&1 || true
 
 say "an image without the internet: a busybox rootfs tarball from /bin/busybox, imported as busybox:demo"
 say "(the first hako command starts the daemon, hakod, by itself when none is running)"
@@ -51,6 +55,21 @@ say "sh as the container's pid 1 ignores SIGTERM: like docker, stop waits 10 s, 
 run "hako stop $NAME"
 run "hako ps -a --filter name=$NAME"
 run "hako rm $NAME"
+
+say "a web server on a published port, as in docker run -d -p 8080:80 (port 8080, or a free one if taken)"
+port=8080
+if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"); fi
+run "hako run -d -p 127.0.0.1:$port:80 --name $WEB busybox:demo sh -c 'mkdir -p /www && echo \"<h1>hello from hako</h1>\" > /www/index.html && exec httpd -f -p 80 -h /www'"
+run "hako port $WEB"
+for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
+run "busybox wget -q -O - http://127.0.0.1:$port/"
+run "hako rm -f $WEB"
+
+say "data that outlives containers: a named volume"
+run "hako volume create $VOL"
+run "hako run --rm -v $VOL:/data busybox:demo sh -c 'echo written by the first container > /data/note'"
+run "hako run --rm -v $VOL:/data busybox:demo cat /data/note"
+run "hako volume rm $VOL"
 
 if command -v docker >/dev/null 2>&1; then
   say "the same daemon through the real docker CLI: hakod speaks the Docker Engine API"
