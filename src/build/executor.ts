@@ -860,13 +860,20 @@ async function destFor(root: string, o: CopyOpts, name: string): Promise<string>
  * target path is resolved inside `root`, so a symlink in the image never leads out of it.
  */
 async function copyInto(root: string, src: string, isDir: boolean, name: string, o: CopyOpts, fromContext: boolean, ctx?: BuildContext, ctxRel?: string): Promise<void> {
+  // Directories this copy made or found (the walk lists a directory before its contents).
+  const made = new Set<string>();
   const place = async (from: string, to: string): Promise<void> => {
     const st = await lstat(from);
-    await mkdir(posix.dirname(to), { recursive: true, mode: 0o755 });
+    const parent = posix.dirname(to);
+    if (!made.has(parent)) {
+      await mkdir(parent, { recursive: true, mode: 0o755 });
+      made.add(parent);
+    }
     if (st.isDirectory()) {
       const existing = await lstat(to).catch(() => null);
       if (existing && !existing.isDirectory()) await rm(to, { force: true });
       await mkdir(to, { recursive: true });
+      made.add(to);
       await chmod(to, o.mode ?? st.mode & 0o7777);
     } else if (st.isSymbolicLink()) {
       await rm(to, { force: true, recursive: true });
@@ -874,7 +881,8 @@ async function copyInto(root: string, src: string, isDir: boolean, name: string,
     } else if (st.isFile()) {
       await rm(to, { force: true, recursive: true }).catch(() => undefined);
       await copyFile(from, to);
-      await chmod(to, o.mode ?? st.mode & 0o7777);
+      // copyFile gives the new file the source's mode already.
+      if (o.mode !== undefined) await chmod(to, o.mode);
     } else return; // devices, fifos and sockets are not copied
     // Docker: files from the context belong to root (or --chown); from another image they keep their owner unless --chown.
     const uid = fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? o.owner.uid : st.uid;

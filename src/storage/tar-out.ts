@@ -9,7 +9,7 @@
  * layer.md#whiteouts).
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +31,9 @@ export interface TarDirectoryOptions {
 }
 
 type HeaderArgument = Parameters<tar.Pack['entry']>[0];
+
+/** Files up to this size are read whole rather than streamed. */
+const SMALL_FILE = 64 * 1024;
 
 /** A tar of `dir` (a directory, or with `includeRoot` any file) as a Node Readable. */
 export function tarDirectory(dir: string, opts: TarDirectoryOptions = {}): Readable {
@@ -204,6 +207,12 @@ class TreeWriter {
       header.type = 'file';
       header.size = st.size;
       if (st.size === 0) return this.#write(header, Buffer.alloc(0));
+      if (st.size <= SMALL_FILE) {
+        // One read instead of a stream per small file (a layer is mostly small files).
+        const data = await readFile(path);
+        if (data.length < st.size) throw new Error(`${path}: shrank from ${st.size} to ${data.length} bytes while being archived`);
+        return this.#write(header, data.length === st.size ? data : data.subarray(0, st.size));
+      }
       const sink = this.#pack.entry(header);
       // Read exactly the size in the header: a file growing meanwhile must not break the tar.
       await pipeline(createReadStream(path, { start: 0, end: st.size - 1 }), sink as unknown as NodeJS.WritableStream);
