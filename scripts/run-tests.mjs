@@ -8,6 +8,11 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('../dist/test/', import.meta.url).pathname;
 const kinds = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'compat'];
 
+// Known timing-flaky under a loaded machine (the native addon's socket tests: a paused
+// SeqpacketSocket can let the event loop drain; see the closing note of session 1). They run on
+// their own first and get up to three attempts; a failure in all three still fails the run.
+const RETRIED = new Set([join(root, 'unit/native/sockets.test.js')]);
+
 function find(dir) {
   let out = [];
   let entries = [];
@@ -25,5 +30,17 @@ if (files.length === 0) {
   console.error(`no test files under ${kinds.map((k) => join(root, k)).join(', ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const runner = (list) => spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...list], { stdio: 'inherit' }).status ?? 1;
+
+let status = 0;
+for (const file of files.filter((f) => RETRIED.has(f))) {
+  let code = 1;
+  for (let attempt = 1; attempt <= 3 && code !== 0; attempt++) {
+    if (attempt > 1) console.log(`# retrying ${file} (attempt ${attempt} of 3)`);
+    code = runner([file]);
+  }
+  if (code !== 0) status = code;
+}
+const rest = files.filter((f) => !RETRIED.has(f));
+const main = rest.length ? runner(rest) : 0;
+process.exit(status || main);
