@@ -1,65 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { startTestEngine, type TestEngine } from '../../support/engine.js';
-
-type Files = Record<string, string | { content: string; mode?: number; mtime?: Date }>;
-
-/** A build context tar, as the docker CLI sends it. */
-async function contextTar(files: Files): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, f] of Object.entries(files)) {
-    const e = typeof f === 'string' ? { content: f } : f;
-    pack.entry({ name, mode: e.mode ?? 0o644, mtime: e.mtime ?? new Date(1_700_000_000_000) }, e.content);
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-interface Built { id: string; output: string; steps: string[] }
-
-/** Builds and returns the id, the whole stream output, and per step the text after "Step n/m". */
-async function build(t: TestEngine, files: Files, opts: Parameters<NonNullable<TestEngine['engine']['build']>['build']>[1] = {}): Promise<Built> {
-  let output = '';
-  const builder = t.engine.build;
-  assert.ok(builder, 'the engine has a builder');
-  try {
-    const id = await builder.build(Readable.from(await contextTar(files)), opts, (m) => { if (typeof m.stream === 'string') output += m.stream; });
-    return { id, output, steps: output.split(/^Step \d+\/\d+ : /m).slice(1) };
-  } catch (err) {
-    (err as Error & { output?: string }).output = output;
-    throw err;
-  }
-}
+import { build, contextTar, savedMembers, layerPaths as allLayerPaths, type Built, type Files } from './support.js';
 
 const cachedSteps = (b: Built): boolean[] => b.steps.map((s) => s.includes(' ---> Using cache'));
 
-/** Every path in every layer of an image (from `save`). */
+/** Every path in every layer of an image, after checking `save` holds exactly its layers. */
 async function layerPaths(t: TestEngine, ref: string): Promise<string[]> {
   const inspect = await t.engine.images.inspect(ref);
   const layers = ((inspect.RootFS as { Layers?: string[] }).Layers ?? []).length;
-  const archive = await t.engine.images.save([ref]);
-  const paths: string[] = [];
-  const outer = tar.extract();
-  archive.pipe(outer);
-  const blobs = new Map<string, Buffer>();
-  for await (const entry of outer) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    blobs.set(entry.header.name, Buffer.concat(chunks));
-  }
-  const manifest = JSON.parse((blobs.get('manifest.json') as Buffer).toString()) as Array<{ Layers: string[] }>;
-  const layerNames = manifest[0]?.Layers ?? [];
-  assert.equal(layerNames.length, layers);
-  for (const name of layerNames) {
-    const inner = tar.extract();
-    Readable.from([blobs.get(name) as Buffer]).pipe(inner);
-    for await (const e of inner) { paths.push(e.header.name.replace(/\/$/, '')); e.resume(); }
-  }
-  return paths.sort();
+  const manifest = JSON.parse(((await savedMembers(t, ref)).get('manifest.json') as Buffer).toString()) as Array<{ Layers: string[] }>;
+  assert.equal(manifest[0]?.Layers.length ?? 0, layers);
+  return allLayerPaths(t, ref);
 }
 
 describe('hako build', { concurrency: false }, () => {
