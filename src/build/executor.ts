@@ -714,7 +714,7 @@ class Run {
 
   async #copyStep(
     graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction,
-    word: (s: string) => string, words: (s: string) => string[], usedArgs: () => Array<[string, string]>,
+    word: (s: string) => string, _words: (s: string) => string[], usedArgs: () => Array<[string, string]>,
   ): Promise<void> {
     const isAdd = ins.cmd === 'add';
     const kw = ins.cmd.toUpperCase();

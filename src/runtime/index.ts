@@ -17,7 +17,7 @@ export {
 } from './spec.js';
 export { DOCKER_DEFAULT_CAPABILITIES, ALL_CAPABILITIES, effectiveCapabilities, normalizeCapability } from './capabilities.js';
 export { convertDockerSeccomp, dockerDefaultProfile, type DockerSeccompProfile } from './seccomp.js';
-export { resolveUser, secureJoin, type ResolvedUser } from './user.js';
+export { resolveUser, type ResolvedUser } from './user.js';
 export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit, hostCapabilities, hostHardLimits } from './host.js';
 export { CannotStartError, startFailureExitCode } from './runc.js';
 export type {

@@ -5,9 +5,9 @@
  * inside the rootfs with symlinks resolved as if the rootfs were `/`, so a hostile image whose
  * /etc/passwd links to the host's cannot make us read outside it.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { InvalidArgument } from '../errdefs/index.js';
+import { resolveInRoot } from '../storage/index.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -17,44 +17,9 @@ export interface ResolvedUser {
   home: string;
 }
 
-const MAX_SYMLINKS = 40;
-
-/**
- * The host path that `path` names inside `root`, with every symlink resolved within `root`
- * (like filepath-securejoin). The result may not exist.
- */
-export async function secureJoin(root: string, path: string): Promise<string> {
-  const pending = path.split('/').filter((p) => p !== '' && p !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const candidate = join(root, ...done, part);
-    let isLink = false;
-    try {
-      isLink = (await lstat(candidate)).isSymbolicLink();
-    } catch {
-      // A missing component: the rest is taken literally (it cannot be a link).
-    }
-    if (!isLink) {
-      done.push(part);
-      continue;
-    }
-    if (++links > MAX_SYMLINKS) throw new InvalidArgument(`${path} in ${root}: too many levels of symbolic links`);
-    const target = await readlink(candidate);
-    if (target.startsWith('/')) done.length = 0;
-    pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-  }
-  return join(root, ...done);
-}
-
 async function readInRoot(root: string, path: string): Promise<string | null> {
   try {
-    return await readFile(await secureJoin(root, path), 'utf8');
+    return await readFile(await resolveInRoot(root, path), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw err;

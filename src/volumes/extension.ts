@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { ContainerControl, ContainerExtension, EventBus } from '../engine/extensions.js';
 import type { ContainerRecord } from '../engine/containers/record.js';
 import type { MountSetting, RuntimeSettings } from '../runtime/index.js';
-import { secureJoin } from '../runtime/index.js';
+import { resolveInRoot } from '../storage/index.js';
 import { NotFound } from '../errdefs/index.js';
 import { mountView, parseVolumesFrom, planMounts, type MountPoint } from './mount-spec.js';
 import type { VolumeStore } from './store.js';
@@ -182,7 +182,7 @@ export class VolumeExtension implements ContainerExtension {
  */
 async function copyUp(rootfs: string, destination: string, volumeDir: string): Promise<void> {
   if ((await readdir(volumeDir)).length > 0) return;
-  const src = await secureJoin(rootfs, destination);
+  const src = await resolveInRoot(rootfs, destination);
   const st = await stat(src).catch(() => null);
   if (!st || !st.isDirectory()) return;
   if ((await readdir(src)).length > 0) await run('cp', ['-a', '--', `${src}/.`, volumeDir]);

@@ -1,4 +1,4 @@
-import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
+import { InvalidArgument } from '../../errdefs/index.js';
 import type { RuntimeSettings, MountSetting, NamespaceSetting } from '../../runtime/index.js';
 import { withInit, hostNofileLimit, hostCapabilities, hostHardLimits } from '../../runtime/index.js';
 import type { Json } from '../contract.js';

@@ -198,13 +198,8 @@ export class Containers implements ContainerService {
     let name: string;
     if (opts.name) {
       name = validateContainerName(opts.name);
-      const holder = store.find(name);
-      if (holder && holder.Name === name) {
-        throw new Conflict(
-          `Conflict. The container name "/${name}" is already in use by container "${holder.Id}". ` +
-            'You have to remove (or rename) that container to be able to reuse that name.',
-        );
-      }
+      // Checked before the image is resolved; store.add checks again, atomically.
+      store.assertNameFree(name);
     } else {
       name = generateContainerName((n) => store.nameTaken(n));
     }
@@ -668,7 +663,8 @@ export class Containers implements ContainerService {
       follow: opts.follow, tail: opts.tail, since: opts.since, until: opts.until,
       stdout: opts.stdout, stderr: opts.stderr, signal: opts.signal, stopWhen,
     });
-    return { tty: Boolean(rec.Config.Tty), entries: opts.timestamps ? entries : entries };
+    // Timestamps are added by api/ from each entry's time.
+    return { tty: Boolean(rec.Config.Tty), entries };
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<StdioSession> {

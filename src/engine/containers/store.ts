@@ -58,9 +58,14 @@ export class ContainerStore {
     return rec;
   }
 
+  /** Conflict with docker's message when another container holds `name`. */
+  assertNameFree(name: string, except?: string): void {
+    const holder = this.#byName.get(name);
+    if (holder && holder !== except) throw nameInUse(name, holder);
+  }
+
   add(rec: ContainerRecord): void {
-    const holder = this.#byName.get(rec.Name);
-    if (holder) throw nameInUse(rec.Name, holder);
+    this.assertNameFree(rec.Name);
     this.#insert.run(rec.Id, rec.Name, rec.Image, JSON.stringify(rec));
     this.#byId.set(rec.Id, rec);
     this.#byName.set(rec.Name, rec.Id);
@@ -71,8 +76,7 @@ export class ContainerStore {
   }
 
   rename(rec: ContainerRecord, newName: string): void {
-    const holder = this.#byName.get(newName);
-    if (holder && holder !== rec.Id) throw nameInUse(newName, holder);
+    this.assertNameFree(newName, rec.Id);
     const old = rec.Name;
     rec.Name = newName;
     try {

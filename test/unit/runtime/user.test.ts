@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveUser, secureJoin, startFailureExitCode } from '../../../src/runtime/index.js';
+import { resolveUser, startFailureExitCode } from '../../../src/runtime/index.js';
+import { resolveInRoot as secureJoin } from '../../../src/storage/index.js';
 import { InvalidArgument } from '../../../src/errdefs/index.js';
 
 function rootfs(): string {
