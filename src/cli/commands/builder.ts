@@ -2,8 +2,8 @@
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
 import { filterFlag, parseFilters } from '../filters.js';
-import { fromHumanSize, humanSize } from '../format/index.js';
-import { confirm } from './prune.js';
+import { fromHumanSize } from '../format/index.js';
+import { confirm, pruneReport } from './prune.js';
 
 export const builderPrune: Command = {
   spec: {
@@ -33,9 +33,6 @@ export const builderPrune: Command = {
     if (!flags.bool('force') && !(await confirm(cli, `${warning} Are you sure you want to continue?`))) return 0;
     const client = await cli.client();
     const res = await client.buildPrune({ all, filters, ...(keepStorage !== undefined ? { keepStorage } : {}) });
-    let out = '';
-    if (res.CachesDeleted?.length) out += `Deleted build cache objects:\n${res.CachesDeleted.join('\n')}\n\n`;
-    out += `Total reclaimed space: ${humanSize(res.SpaceReclaimed ?? 0)}\n`;
-    cli.stdout.write(out);
+    cli.stdout.write(pruneReport('Deleted build cache objects', res.CachesDeleted ?? [], res.SpaceReclaimed ?? 0));
   },
 };

@@ -8,7 +8,7 @@ import { errorText } from '../containers.js';
 import { renderInspect, renderList } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 import { truncateId } from '../format/index.js';
-import { confirm } from './prune.js';
+import { confirm, pruneReport } from './prune.js';
 
 type Json = Record<string, unknown>;
 
@@ -302,7 +302,7 @@ export const networkPrune: Command = {
     }
     const client = await cli.client();
     const res = await client.networkPrune(filters);
-    if (res.NetworksDeleted?.length) cli.stdout.write(`Deleted Networks:\n${res.NetworksDeleted.map((n) => `${n}\n`).join('')}\n`);
+    cli.stdout.write(pruneReport('Deleted Networks', res.NetworksDeleted ?? [], null));
   },
 };
 

@@ -30,6 +30,16 @@ export async function confirm(cli: Cli, message: string): Promise<boolean> {
   return answer === 'y' || answer === 'yes';
 }
 
+/**
+ * What every prune prints, as docker: "Deleted <what>:" and one line each (when any), then the
+ * reclaimed space (`space` null: networks report none).
+ */
+export function pruneReport(heading: string, lines: string[], space: number | null): string {
+  let out = lines.length ? `${heading}:\n${lines.join('\n')}\n\n` : '';
+  if (space !== null) out += `Total reclaimed space: ${humanSize(space)}\n`;
+  return out;
+}
+
 export const containerPrune: Command = {
   spec: {
     use: '[OPTIONS]',
@@ -47,10 +57,8 @@ export const containerPrune: Command = {
     }
     const client = await cli.client();
     const res = await client.containerPrune(filters);
-    let out = '';
-    if (res.ContainersDeleted?.length) out += `Deleted Containers:\n${res.ContainersDeleted.join('\n')}\n\n`;
-    out += `Total reclaimed space: ${humanSize(res.ContainersDeleted?.length ? res.SpaceReclaimed : 0)}\n`;
-    cli.stdout.write(out);
+    const deleted = res.ContainersDeleted ?? [];
+    cli.stdout.write(pruneReport('Deleted Containers', deleted, deleted.length ? res.SpaceReclaimed : 0));
   },
 };
 
@@ -75,16 +83,10 @@ export const imagePrune: Command = {
     if (!flags.bool('force') && !(await confirm(cli, `${warning}\nAre you sure you want to continue?`))) return 0;
     const client = await cli.client();
     const res = await client.imagePrune(filters);
-    let out = '';
-    if (res.ImagesDeleted?.length) {
-      out += 'Deleted Images:\n';
-      for (const d of res.ImagesDeleted) {
-        if (d.Untagged) out += `untagged: ${d.Untagged}\n`;
-        if (d.Deleted) out += `deleted: ${d.Deleted}\n`;
-      }
-      out += '\n';
-    }
-    out += `Total reclaimed space: ${humanSize(res.SpaceReclaimed ?? 0)}\n`;
-    cli.stdout.write(out);
+    const lines = (res.ImagesDeleted ?? []).flatMap((d) => [
+      ...(d.Untagged ? [`untagged: ${d.Untagged}`] : []),
+      ...(d.Deleted ? [`deleted: ${d.Deleted}`] : []),
+    ]);
+    cli.stdout.write(pruneReport('Deleted Images', lines, res.SpaceReclaimed ?? 0));
   },
 };

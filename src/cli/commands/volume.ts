@@ -5,7 +5,7 @@ import { errorText } from '../containers.js';
 import { renderList, printInspected, unless404 } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 import { humanSize } from '../format/index.js';
-import { confirm } from './prune.js';
+import { confirm, pruneReport } from './prune.js';
 
 type Json = Record<string, unknown>;
 
@@ -145,9 +145,6 @@ export const volumePrune: Command = {
     if (!flags.bool('force') && !(await confirm(cli, `${warning}\nAre you sure you want to continue?`))) return 0;
     const client = await cli.client();
     const res = await client.volumePrune(filters);
-    let out = '';
-    if (res.VolumesDeleted?.length) out += `Deleted Volumes:\n${res.VolumesDeleted.join('\n')}\n\n`;
-    out += `Total reclaimed space: ${humanSize(res.SpaceReclaimed ?? 0)}\n`;
-    cli.stdout.write(out);
+    cli.stdout.write(pruneReport('Deleted Volumes', res.VolumesDeleted ?? [], res.SpaceReclaimed ?? 0));
   },
 };

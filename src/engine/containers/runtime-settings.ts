@@ -7,8 +7,9 @@ import { availableParallelism } from 'node:os';
 import { resourcesOf, checkOomScoreAdj } from './resources.js';
 import { devicesOf, hostDevices } from './devices.js';
 
-/** hakod's bounding set does not change while it runs. */
+/** hakod's bounding set and rlimits do not change while it runs: read /proc once, not per start. */
 const BOUNDING = hostCapabilities();
+const NOFILE = hostNofileLimit();
 
 export interface SettingsInput {
   id: string;
@@ -111,7 +112,7 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj !== 0 ? { oomScoreAdj: hc.OomScoreAdj } : {}),
     sysctls: (hc.Sysctls as Record<string, string> | null) ?? {},
     shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
-    hostNofileLimit: hostNofileLimit(),
+    hostNofileLimit: NOFILE,
     ...(BOUNDING ? { boundingCapabilities: BOUNDING } : {}),
   };
 }
