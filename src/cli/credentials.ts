@@ -15,6 +15,8 @@ export interface Credentials {
   username: string;
   password: string;
   serveraddress: string;
+  /** An OAuth2 refresh token a token server gave at login (docker keeps it instead of the password). */
+  identitytoken?: string;
 }
 
 export function configDir(): string {
@@ -66,16 +68,17 @@ export function authKey(server: string): string {
 /** Stored credentials for a registry, or null. */
 export function lookup(server: string): Credentials | null {
   const key = authKey(server);
-  const auths = (readConfig().auths ?? {}) as Record<string, { auth?: string; username?: string; password?: string }>;
+  const auths = (readConfig().auths ?? {}) as Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
   const entry = auths[key] ?? auths[`https://${key}`] ?? auths[`http://${key}`];
   if (!entry) return null;
+  const token = entry.identitytoken ? { identitytoken: entry.identitytoken } : {};
   if (entry.auth) {
     const text = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) return null;
-    return { username: text.slice(0, colon), password: text.slice(colon + 1), serveraddress: key };
+    return { username: text.slice(0, colon), password: text.slice(colon + 1), serveraddress: key, ...token };
   }
-  if (entry.username) return { username: entry.username, password: entry.password ?? '', serveraddress: key };
+  if (entry.username || entry.identitytoken) return { username: entry.username ?? '', password: entry.password ?? '', serveraddress: key, ...token };
   return null;
 }
 
@@ -87,10 +90,16 @@ export function helperWarning(server: string): string | null {
   return helper ? `WARNING: ${configPath()} names the credential helper "docker-credential-${helper}", which hako does not run; credentials are kept in config.json instead` : null;
 }
 
-export function store(server: string, username: string, password: string): string {
+/**
+ * Keeps a login. With an identity token (the token server's refresh token) docker stores it and
+ * an empty password: `{"auth": base64("user:"), "identitytoken": "…"}`.
+ */
+export function store(server: string, username: string, password: string, identitytoken?: string): string {
   const doc = readConfig();
   const auths = (doc.auths ?? {}) as Record<string, unknown>;
-  auths[authKey(server)] = { auth: Buffer.from(`${username}:${password}`).toString('base64') };
+  auths[authKey(server)] = identitytoken
+    ? { auth: Buffer.from(`${username}:`).toString('base64'), identitytoken }
+    : { auth: Buffer.from(`${username}:${password}`).toString('base64') };
   doc.auths = auths;
   writeConfig(doc);
   return configPath();

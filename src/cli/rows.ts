@@ -3,7 +3,7 @@
  * (ContainerContext, ImageContext): pure functions of the API objects and the current time.
  */
 import type { ContainerSummary, ImageSummary, Port } from '../client/index.js';
-import { humanDuration, humanSize, humanSizeWithPrecision, truncateId } from './format/index.js';
+import { contextRow, humanDuration, humanSize, humanSizeWithPrecision, truncateId } from './format/index.js';
 
 export interface RowOptions {
   trunc: boolean;
@@ -99,6 +99,7 @@ export interface ContainerRow {
   Mounts: string;
   Networks: string;
   LocalVolumes: string;
+  Platform: null;
   /** Not a column: the raw labels for {{.Label "x"}}. */
   [k: string]: unknown;
 }
@@ -119,10 +120,9 @@ export function containerRow(c: ContainerSummary, o: RowOptions): ContainerRow {
     const name = m.Name || m.Source || '';
     return o.trunc ? ellipsis(name, 15) : name;
   }).join(',');
-  let size = '';
-  if (c.SizeRw !== undefined || c.SizeRootFs !== undefined) {
-    size = `${humanSizeWithPrecision(c.SizeRw ?? 0, 3)} (virtual ${humanSizeWithPrecision(c.SizeRootFs ?? 0, 3)})`;
-  }
+  // docker's ContainerContext.Size: "0B" when the size was not asked for (--format json).
+  let size = humanSizeWithPrecision(c.SizeRw ?? 0, 3);
+  if ((c.SizeRootFs ?? 0) > 0) size = `${size} (virtual ${humanSizeWithPrecision(c.SizeRootFs ?? 0, 3)})`;
   const row: ContainerRow = {
     Command: `"${command}"`,
     CreatedAt: goTimeString(c.Created),
@@ -133,6 +133,8 @@ export function containerRow(c: ContainerSummary, o: RowOptions): ContainerRow {
     Mounts: mounts,
     Names: names.join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+    // docker 28's ContainerContext.Platform: the image manifest's platform, which API 1.47 lacks.
+    Platform: null,
     Ports: displayPorts(c.Ports),
     RunningFor: `${humanDuration(o.now - c.Created * 1000)} ago`,
     Size: size,
@@ -141,7 +143,7 @@ export function containerRow(c: ContainerSummary, o: RowOptions): ContainerRow {
   };
   // {{.Label "key"}}: a method, kept out of {{json .}} like docker's ContainerContext.Label.
   Object.defineProperty(row, 'Label', { value: (name: string) => c.Labels?.[name] ?? '', enumerable: false });
-  return row;
+  return contextRow(row);
 }
 
 export interface ImageRow {
@@ -170,7 +172,8 @@ export function imageRows(img: ImageSummary, o: RowOptions & { digests: boolean 
     SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
     Size: humanSizeWithPrecision(img.Size, 3),
     UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
-    VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size, 3),
+    // HumanSize (4 digits) here, unlike Size: docker's imageContext.VirtualSize.
+    VirtualSize: humanSize(img.VirtualSize ?? img.Size),
   };
   const digestsByRepo = new Map<string, string[]>();
   for (const rd of img.RepoDigests ?? []) {
@@ -203,5 +206,5 @@ export function imageRows(img: ImageSummary, o: RowOptions & { digests: boolean 
     for (const d of o.digests ? digs : digs.slice(0, 1)) rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: d });
   }
   if (rows.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
-  return rows;
+  return rows.map(contextRow);
 }

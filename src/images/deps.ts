@@ -19,12 +19,12 @@ export interface ContentStoreLike {
   has(digest: string): Promise<boolean>;
   stat(digest: string): Promise<{ digest: string; size: number }>;
   read(digest: string): Promise<Buffer>;
-  createReadStream(digest: string): Promise<Readable>;
+  createReadStream(digest: string, opts?: { highWaterMark?: number }): Promise<Readable>;
   delete(digest: string): Promise<void>;
 }
 
 export interface LayerStoreLike {
-  createLayer(parentChainId: string | null, tar: Readable, opts?: { expectedDiffId?: string; signal?: AbortSignal }): Promise<{ chainId: string; diffId: string; size: number }>;
+  createLayer(parentChainId: string | null, tar: Readable, opts?: { expectedDiffId?: string; signal?: AbortSignal; parentReady?: Promise<unknown> }): Promise<{ chainId: string; diffId: string; size: number }>;
   /** Takes a finished overlay upper dir as a layer, its tar stored through `storeTar` (null: cannot, use createLayer). */
   adoptLayer?(parentChainId: string | null, dir: string, opts: { lowerDirs: readonly string[]; storeTar: (tar: Readable) => Promise<string>; signal?: AbortSignal }): Promise<{ chainId: string; diffId: string; size: number } | null>;
   has(chainId: string): Promise<boolean> | boolean;

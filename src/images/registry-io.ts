@@ -5,14 +5,14 @@
  * reach the content store; here each layer's diff id is verified as it unpacks, and the whole
  * image is committed or rolled back as one.
  */
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { Internal, InvalidArgument, NotFound } from '../errdefs/index.js';
-import { nextChainId } from '../storage/index.js';
+import { maybeGunzip, nextChainId } from '../storage/index.js';
 import { configProblem, layerCompression, MEDIA_TYPE, type ImageConfig } from './config.js';
 import { tagTarget, type ImageCore, type NamedRef, type NewImage } from './core.js';
 import type { LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { Rollback, uncompressed } from './streams.js';
+import { Rollback } from './streams.js';
 
 export interface PulledLayer {
   /** Digest of the blob as the registry serves it (compressed or not). */
@@ -76,43 +76,72 @@ export async function addPulledImage(core: ImageCore, img: PulledImage): Promise
   const digests: NamedRef[] = img.repoDigest ? [digestName(img.repoDigest)] : [];
   return core.exclusive(async () => {
     const rb = new Rollback();
+    // Layers unpack side by side (UNPACK_WINDOW at a time: overlay layers are independent
+    // directories), each committed only after the one below it (createLayer's parentReady).
+    const tasks: Array<Promise<{ layer: LayerRow; blob: LayerBlob }>> = [];
     try {
-      const image: NewImage = { configBytes: img.configBytes, layers: [], blobs: [], parent: '', tags, digests };
       let parent: string | null = null;
       for (const [i, l] of img.layers.entries()) {
         const diffId = diffIds[i] as string;
-        let added: { layer: LayerRow; blob: LayerBlob } | null = null;
-        const stream = l.live?.open() ?? null;
-        if (stream !== null) {
-          try {
-            added = await applyStreamed(core, parent, stream, { ...l, diffId, rb, ...(img.signal ? { signal: img.signal } : {}) });
-          } catch (err) {
-            // A failed download's own error says best what went wrong.
-            await l.ready;
-            if (!l.live?.interrupted) throw err;
-          }
-        }
-        // The verified blob is in the content store (the stream ended only after it verified).
-        await l.ready;
-        // The blob is in the content store: addLayer reads it from there, the stream is unused.
-        const { layer, blob }: { layer: LayerRow; blob: LayerBlob } = added ?? await core.addLayer(parent, Readable.from([]), {
-          mediaType: l.mediaType, blobDigest: l.digest, diffId, rb,
-          ...(img.signal ? { signal: img.signal } : {}),
-          ...(l.onExtract ? { onProgress: l.onExtract } : {}),
-        });
-        l.onDone?.();
+        const below = tasks[i - 1];
+        const window = tasks[i - UNPACK_WINDOW];
+        if (window) await window;
+        const opts = { ...l, diffId, rb, ...(below ? { parentReady: below } : {}), ...(img.signal ? { signal: img.signal } : {}) };
+        const task = unpackPulled(core, parent, l, opts);
+        // Awaited below in order; a failure meanwhile must not count as unhandled.
+        task.catch(() => {});
+        tasks.push(task);
+        parent = nextChainId(parent, diffId);
+      }
+      const image: NewImage = { configBytes: img.configBytes, layers: [], blobs: [], parent: '', tags, digests };
+      for (const [i, task] of tasks.entries()) {
+        const { layer, blob } = await task;
+        img.layers[i]?.onDone?.();
         image.layers.push(layer);
         image.blobs.push(blob);
-        parent = layer.chainId;
       }
       const [res] = await core.addImages([image], rb);
       rb.clear();
       return { Id: (res as { id: string }).id };
     } catch (err) {
+      // Nothing may still be unpacking (and commit) once the rollback ran.
+      await Promise.allSettled(tasks);
       await rb.run();
       throw err;
     }
   });
+}
+
+/** Layers of one pull unpacked at once: gunzip runs on the libuv pool, hashing and writes here. */
+const UNPACK_WINDOW = 2;
+
+/**
+ * One pulled layer: unpacked from its download as the bytes arrive, or from the content store
+ * once the verified blob is there (the download had already finished, or was interrupted).
+ */
+async function unpackPulled(core: ImageCore, parent: string | null, l: PulledLayer, opts: StreamedOptions): Promise<{ layer: LayerRow; blob: LayerBlob }> {
+  const stream = l.live?.open() ?? null;
+  if (stream !== null) {
+    try {
+      const made = await applyStreamed(core, parent, stream, opts);
+      // The stream ended once the blob verified; its move into the content store (and the
+      // download's last progress lines) come just after: the image commits only with its blobs.
+      await l.ready;
+      return made;
+    } catch (err) {
+      // A failed download's own error says best what went wrong.
+      await l.ready;
+      if (!l.live?.interrupted) throw err;
+    }
+  }
+  // The verified blob is in the content store (a live stream ends only after it verified).
+  await l.ready;
+  return applyStreamed(core, parent, await core.deps.content.createReadStream(l.digest, { highWaterMark: 1 << 20 }), opts);
+}
+
+interface StreamedOptions {
+  digest: string; mediaType: string; diffId: string; rb: Rollback; signal?: AbortSignal; onExtract?: (n: number) => void;
+  parentReady?: Promise<unknown>;
 }
 
 /**
@@ -121,9 +150,7 @@ export async function addPulledImage(core: ImageCore, img: PulledImage): Promise
  * and `stream` ends only after the blob's digest verified: nothing unverified is committed. The
  * undo step removes the layer if the image is not committed after all.
  */
-async function applyStreamed(core: ImageCore, parent: string | null, stream: Readable, l: {
-  digest: string; mediaType: string; diffId: string; rb: Rollback; signal?: AbortSignal; onExtract?: (n: number) => void;
-}): Promise<{ layer: LayerRow; blob: LayerBlob }> {
+async function applyStreamed(core: ImageCore, parent: string | null, stream: Readable, l: StreamedOptions): Promise<{ layer: LayerRow; blob: LayerBlob }> {
   const { layers } = core.deps;
   const chainId = nextChainId(parent, l.diffId);
   const compressed = layerCompression(l.mediaType) !== null;
@@ -136,12 +163,15 @@ async function applyStreamed(core: ImageCore, parent: string | null, stream: Rea
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) { blobBytes += chunk.length; l.onExtract?.(blobBytes); cb(null, chunk); },
     });
-    stream.on('error', (err) => meter.destroy(err));
-    const unpacked = await uncompressed(stream.pipe(meter), `layer ${l.digest}`);
     const tar = new Transform({ transform(chunk: Buffer, _enc, cb) { tarSize = (tarSize ?? 0) + chunk.length; cb(null, chunk); } });
-    unpacked.on('error', (err) => tar.destroy(err));
-    unpacked.pipe(tar);
-    const made = await layers.createLayer(parent, tar, { expectedDiffId: l.diffId, ...(l.signal ? { signal: l.signal } : {}) });
+    // One pipeline, made at once: the layer store reads `tar` only after its own set-up (and, side
+    // by side, while the layer below still unpacks), and an interrupted download or bad gzip
+    // meanwhile must still reach it (a destroyed `tar` fails createLayer's read). Whether to
+    // gunzip is told by the magic bytes, not the media type.
+    pipeline(stream, meter, maybeGunzip(), tar, () => {});
+    const made = await layers.createLayer(parent, tar, {
+      expectedDiffId: l.diffId, ...(l.signal ? { signal: l.signal } : {}), ...(l.parentReady ? { parentReady: l.parentReady } : {}),
+    }).finally(() => stream.destroy()); // a failed unpack leaves the source open (its file handle) otherwise
     l.rb.push(async () => { if (core.records.chainSize(chainId) === null) await layers.remove(chainId); });
     size = made.size;
   }
@@ -169,6 +199,30 @@ export async function pushSource(core: ImageCore, id: string): Promise<PushSourc
     layers.push({ diffId: l.diffId, digest: blob.blobDigest, mediaType: blob.mediaType, size });
   }
   return { id: rec.id, configBytes, layers, names: [...rec.repoTags, ...rec.repoDigests] };
+}
+
+/**
+ * Records `blob` (a gzip blob a push made of the layer `diffId` and put into the content store) as
+ * the layer's stored blob, so the next push sends it again unchanged instead of compressing
+ * anew (docker compresses on every push). The uncompressed blob it replaces is deleted when no
+ * image record still names it: save and export decompress the gzip blob. When another push
+ * recorded a compressed blob first, that one stays and `blob` is dropped unless something uses it.
+ */
+export async function useCompressedBlob(core: ImageCore, diffId: string, blob: { digest: string; mediaType: string }): Promise<void> {
+  await core.exclusive(async () => {
+    const { content } = core.deps;
+    const now = core.records.layerBlob(diffId);
+    if (now === null || layerCompression(now.mediaType) !== null) {
+      if (now?.blobDigest !== blob.digest && !core.records.blobInUse(blob.digest)) {
+        await content.delete(blob.digest).catch((err: unknown) => { if (!(err instanceof NotFound)) throw err; });
+      }
+      return;
+    }
+    core.records.transaction(() => core.records.putLayerBlob({ diffId, blobDigest: blob.digest, mediaType: blob.mediaType, tarSize: now.tarSize }));
+    if (!core.records.blobInUse(now.blobDigest)) {
+      await content.delete(now.blobDigest).catch((err: unknown) => { if (!(err instanceof NotFound)) throw err; });
+    }
+  });
 }
 
 export function addRepoDigest(core: ImageCore, id: string, name: string): void {

@@ -6,35 +6,24 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { InvalidArgument } from '../errdefs/index.js';
-import { detectCompression } from '../storage/index.js';
+import { detectCompression, gunzipStream, peekStream } from '../storage/index.js';
 
 /**
  * The uncompressed bytes of `input` (plain or gzip); InvalidArgument for xz, bzip2 and zstd,
  * which Node 20 cannot decode. `what` names the stream in errors ("rootfs tarball").
  */
 export async function uncompressed(input: Readable, what: string): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < 6) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  const rest = Readable.from((async function* () {
-    if (head.length > 0) yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  })(), { objectMode: false });
+  // One peek, then the stream itself or one gunzip (no async-iterator wrapper: per-chunk promises
+  // cost a pull of a large image measurable time).
+  const { head, rest } = await peekStream(input, 6);
   const kind = detectCompression(head);
   if (kind === 'none') return rest;
   if (kind !== 'gzip') {
     rest.destroy();
     throw new InvalidArgument(`${what} is ${kind}-compressed, which hako cannot decode; decompress it or use gzip`);
   }
-  const gunzip = createGunzip();
+  const gunzip = gunzipStream();
   rest.on('error', (err) => gunzip.destroy(err));
   gunzip.on('error', (err) => {
     // zlib's own messages ("unexpected end of file") do not say which stream was broken.

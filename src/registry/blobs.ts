@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { InvalidArgument, NotFound, Unavailable } from '../errdefs/index.js';
 import type { ContentLike } from './deps.js';
 import type { Descriptor } from './manifest.js';
@@ -281,15 +281,18 @@ async function blobError(repo: Repo, res: Awaited<ReturnType<Registry['request']
 
 /**
  * Uploads a blob (POST uploads/, PATCH the bytes, PUT ?digest=), or mounts it from `mountFrom`
- * on the same registry. Returns how it got there.
+ * on the same registry. Returns how it got there. A blob made while it is sent (push compresses
+ * a layer on the way) gives its digest as a function, read once the bytes went out, and no size:
+ * the PATCH is then sent chunked, as docker does, and nothing is mounted.
  */
-export async function uploadBlob(repo: Repo, blob: { digest: string; size: number; open: () => Promise<Readable> }, opts: {
+export async function uploadBlob(repo: Repo, blob: { digest: string | (() => string); size?: number; open: () => Promise<Readable> }, opts: {
   mountFrom?: string[]; signal?: AbortSignal | undefined; onBytes?: (n: number) => void;
 }): Promise<{ mounted: string | null }> {
   const base = `/v2/${repo.path}/blobs/uploads/`;
   let location: string | null = null;
-  for (const from of opts.mountFrom ?? []) {
-    const res = await repo.registry.request(`${base}?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}`, {
+  const known = typeof blob.digest === 'string' ? blob.digest : null;
+  for (const from of known !== null ? opts.mountFrom ?? [] : []) {
+    const res = await repo.registry.request(`${base}?mount=${encodeURIComponent(known as string)}&from=${encodeURIComponent(from)}`, {
       method: 'POST', scopes: [...repo.scopes, `repository:${from}:pull`], signal: opts.signal,
     });
     res.body.resume();
@@ -317,13 +320,16 @@ export async function uploadBlob(repo: Repo, blob: { digest: string; size: numbe
   source.pipe(counter);
   const patch = await repo.registry.request(pathOf(location), {
     method: 'PATCH', scopes: repo.scopes, signal: opts.signal, body: counter,
-    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) },
+    headers: { 'Content-Type': 'application/octet-stream', ...(blob.size !== undefined ? { 'Content-Length': String(blob.size) } : {}) },
   });
-  if (patch.status !== 202) throw await repo.registry.errorOf(patch, `PATCH upload of ${blob.digest}`);
+  if (patch.status !== 202) throw await repo.registry.errorOf(patch, `PATCH upload of ${known ?? 'a layer'}`);
   patch.body.resume();
+  // The answer may come before the body's last byte was handed over: wait for the source's end.
+  if (!counter.writableFinished) await finished(counter);
+  const final = known ?? (blob.digest as () => string)();
   const next = pathOf(String(patch.headers.location ?? location));
-  const put = await repo.registry.request(withQuery(next, 'digest', blob.digest), { method: 'PUT', scopes: repo.scopes, signal: opts.signal });
-  if (put.status !== 201) throw await repo.registry.errorOf(put, `PUT upload of ${blob.digest}`);
+  const put = await repo.registry.request(withQuery(next, 'digest', final), { method: 'PUT', scopes: repo.scopes, signal: opts.signal });
+  if (put.status !== 201) throw await repo.registry.errorOf(put, `PUT upload of ${final}`);
   put.body.resume();
   return { mounted: null };
 }

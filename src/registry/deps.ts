@@ -8,7 +8,7 @@ import type { PulledImage, PushSource } from '../images/index.js';
 export interface ContentLike {
   has(digest: string): Promise<boolean>;
   ingest(input: Readable, opts?: { expectedDigest?: string; expectedSize?: number; signal?: AbortSignal }): Promise<{ digest: string; size: number }>;
-  createReadStream(digest: string): Promise<Readable>;
+  createReadStream(digest: string, opts?: { highWaterMark?: number }): Promise<Readable>;
   /** Renames a file whose digest the caller computed into the store (same filesystem). */
   adopt(path: string, digest: string, size: number): Promise<{ digest: string; size: number }>;
 }
@@ -19,6 +19,8 @@ export interface ImagesLike {
   addPulled(img: PulledImage): Promise<{ Id: string }>;
   pushSource(id: string): Promise<PushSource>;
   addRepoDigest(id: string, name: string): void;
+  /** Records the gzip blob a push made of an uncompressed layer, for the next push to reuse. */
+  useCompressedBlob(diffId: string, blob: { digest: string; mediaType: string }): Promise<void>;
   /** Tags of a repository ("localhost:5000/app" -> ["1.0", "latest"]). */
   tagsOf(repo: string): string[];
   discardBlobs(digests: readonly string[]): Promise<void>;

@@ -78,9 +78,11 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
   const fresh: string[] = [];
   const downloads: Array<Promise<void>> = [];
   const limit = new Limiter(deps.maxConcurrentDownloads ?? 3);
-  const layers = await Promise.all(manifest.layers.map(async (desc: Descriptor) => {
+  // Which blobs are here first: the lines then appear, and downloads queue, in manifest order.
+  const stored = await Promise.all(manifest.layers.map((desc) => deps.content.has(desc.digest)));
+  const layers = manifest.layers.map((desc: Descriptor, i) => {
     const bar = new LayerProgress(progress, shortDigest(desc.digest));
-    if (await deps.content.has(desc.digest)) {
+    if (stored[i]) {
       bar.status('Already exists');
       return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready: Promise.resolve(), bar, present: true, live: null, downloaded: () => true };
     }
@@ -106,7 +108,7 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
     ready.catch(() => {});
     downloads.push(ready);
     return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready, bar, present: false, live, downloaded: () => downloaded };
-  }));
+  });
 
   let id: string;
   try {

@@ -86,7 +86,7 @@ export class RegistryService {
       const repo: Repo = { registry, path: ref.path, scopes: [`repository:${ref.path}:pull,push`] };
       for (const tag of tags) {
         const { digest, size } = await pushOne(this.#deps, repo, ref, tag, {
-          progress: req.progress, signal: req.signal, open: (d) => this.#deps.content.createReadStream(d),
+          progress: req.progress, signal: req.signal, open: (d) => this.#deps.content.createReadStream(d, { highWaterMark: 1 << 20 }),
         });
         req.progress({ status: `${tag}: digest: ${digest} size: ${size}` });
         req.progress({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: size } });
@@ -100,13 +100,19 @@ export class RegistryService {
   async login(auth: AuthConfig, signal?: AbortSignal): Promise<{ Status: string; IdentityToken: string }> {
     const server = auth.serveraddress || DOCKER_HUB_AUTH_KEY;
     const host = registryHost(server);
-    const registry = this.#registry(host, auth);
+    // As docker's login: ask the token server for a refresh token, answered as IdentityToken
+    // (the CLI keeps it in config.json instead of the password).
+    const registry = this.#registry(host, auth, { offlineAccess: true });
+    let identityToken = '';
     try {
       if (!auth.username && !auth.auth && !auth.identitytoken && !auth.registrytoken) {
         throw new InvalidArgument('login: a username and password are required');
       }
       await registry.ping(signal);
       await registry.ensureAuth([], signal);
+      // Only a token the server gave now: one the client sent in is not news to it.
+      const got = registry.identityToken;
+      if (got !== null && got !== auth.identitytoken) identityToken = got;
     } catch (err) {
       if (err instanceof Unauthorized) {
         throw new Unauthorized(`login attempt to ${server} failed: ${err.message.replace(/^[^:]*: /, '')}`, { cause: err });
@@ -115,7 +121,7 @@ export class RegistryService {
     } finally {
       registry.close();
     }
-    return { Status: 'Login Succeeded', IdentityToken: '' };
+    return { Status: 'Login Succeeded', IdentityToken: identityToken };
   }
 
   /**
@@ -150,8 +156,8 @@ export class RegistryService {
     }
   }
 
-  #registry(host: string, auth: AuthConfig | null): Registry {
-    return new Registry(host, auth, { insecureRegistries: this.#deps.insecureRegistries ?? [], userAgent: 'hako/0.1 (linux)' });
+  #registry(host: string, auth: AuthConfig | null, opts: { offlineAccess?: boolean } = {}): Registry {
+    return new Registry(host, auth, { insecureRegistries: this.#deps.insecureRegistries ?? [], userAgent: 'hako/0.1 (linux)', ...opts });
   }
 
   /** Runs `fn` against each mirror of docker.io, then the registry itself, until one works. */

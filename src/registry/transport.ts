@@ -33,7 +33,15 @@ export interface TransportOptions {
   /** Idle time after which a stalled connection is given up (default 60 s). */
   idleTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Ask the token server for a refresh token (docker's login: `offline_token=true&client_id=docker`
+   * on the GET, `access_type=offline` on an OAuth2 POST); `identityToken` then holds it.
+   */
+  offlineAccess?: boolean;
 }
+
+/** The client id docker sends to token servers (distribution's registry/client/auth). */
+const CLIENT_ID = 'docker';
 
 export interface RegistryResponse {
   status: number;
@@ -75,11 +83,18 @@ export class Registry {
   #challenge: Challenge | null | undefined;
   readonly #tokens = new Map<string, { token: string; expires: number }>();
   readonly #agents: { http: http.Agent; https: https.Agent };
+  #refreshToken: string | null = null;
+
+  /** The refresh token a token server gave (an OAuth2 login): what docker keeps as identitytoken. */
+  get identityToken(): string | null {
+    return this.#refreshToken;
+  }
 
   /** `endpoint` is a host[:port] or, for mirrors, a URL. */
   constructor(endpoint: string, auth: AuthConfig | null, opts: TransportOptions = {}) {
     this.#opts = opts;
     this.#auth = auth && (auth.username || auth.password || auth.auth || auth.identitytoken || auth.registrytoken) ? auth : null;
+    this.#refreshToken = this.#auth?.identitytoken || null;
     if (/^https?:\/\//.test(endpoint)) {
       this.#base = new URL(endpoint.replace(/\/+$/, ''));
       this.host = this.#base.host;
@@ -251,16 +266,77 @@ export class Registry {
     return a.auth ? `Basic ${a.auth}` : null;
   }
 
-  /** The token flow of distribution's docs/spec/auth/token.md (GET realm?service&scope, Basic). */
+  /**
+   * A bearer token, as docker's registry client gets one: with a refresh token (an identitytoken
+   * from an earlier login) by OAuth2 (docs/spec/auth/oauth.md: POST grant_type=refresh_token),
+   * otherwise by the token flow of docs/spec/auth/token.md (GET realm?service&scope, Basic).
+   */
   async #fetchToken(params: Record<string, string>, scopes: readonly string[], signal?: AbortSignal): Promise<{ token: string; expires: number }> {
+    if (this.#refreshToken !== null) {
+      const got = await this.#fetchTokenOAuth(params, scopes, this.#refreshToken, signal);
+      if (got !== null) return got;
+    }
+    return this.#fetchTokenBasic(params, scopes, signal);
+  }
+
+  /**
+   * POST realm (form: grant_type=refresh_token, refresh_token, service, client_id, scope). Null
+   * when the token server has no OAuth2 endpoint (404, as GCR answers): docker then falls back
+   * to the GET flow.
+   */
+  async #fetchTokenOAuth(params: Record<string, string>, scopes: readonly string[], refreshToken: string, signal?: AbortSignal): Promise<{ token: string; expires: number } | null> {
+    const url = this.#realm(params);
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, service: params.service ?? '', client_id: CLIENT_ID });
+    if (this.#opts.offlineAccess) form.set('access_type', 'offline');
+    const wanted = new Set(scopes);
+    if (params.scope) for (const s of params.scope.split(' ')) wanted.add(s);
+    if (wanted.size > 0) form.set('scope', [...wanted].join(' '));
+    const body = Buffer.from(form.toString());
+    const res = await this.#fetch(url, {
+      method: 'POST', scopes: [], signal, body,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    }, null, 0).catch((err: unknown) => {
+      throw new Unavailable(`${this.host}: cannot get a token from ${url.origin}${url.pathname}: ${(err as Error).message}`, { cause: err });
+    });
+    const text = await readSmall(res.body);
+    if (res.status === 404) return null;
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      throw new Unauthorized(`${this.host}: unauthorized: the token server ${url.host} refused the saved identity token (expired or revoked?); log in again with "hako login ${this.host}"`);
+    }
+    return this.#tokenAnswer(res.status, text, url);
+  }
+
+  #realm(params: Record<string, string>): URL {
     const realm = params.realm;
     if (!realm) throw new Unavailable(`${this.host}: the registry asked for a bearer token without naming a realm`);
-    let url: URL;
     try {
-      url = new URL(realm);
+      return new URL(realm);
     } catch {
       throw new Unavailable(`${this.host}: the token realm "${realm}" is not a URL`);
     }
+  }
+
+  /** The answer of a token server: {token | access_token, expires_in, refresh_token}. */
+  #tokenAnswer(status: number, text: string, url: URL): { token: string; expires: number } {
+    if (status !== 200) throw new Unavailable(`${this.host}: the token server ${url.host} answered ${status} ${http.STATUS_CODES[status] ?? ''}`);
+    let doc: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch {
+      throw new Unavailable(`${this.host}: the token server ${url.host} answered something that is not JSON`);
+    }
+    const token = doc.token ?? doc.access_token;
+    if (!token) throw new Unavailable(`${this.host}: the token server ${url.host} answered without a token`);
+    // A new refresh token replaces the old one (docker's SetRefreshToken).
+    if (typeof doc.refresh_token === 'string' && doc.refresh_token !== '') this.#refreshToken = doc.refresh_token;
+    // Tokens live 60 s unless told otherwise (token.md); renew a little early.
+    const life = (typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : 60) * 1000;
+    return { token, expires: Date.now() + life - 5000 };
+  }
+
+  /** The token flow of distribution's docs/spec/auth/token.md (GET realm?service&scope, Basic). */
+  async #fetchTokenBasic(params: Record<string, string>, scopes: readonly string[], signal?: AbortSignal): Promise<{ token: string; expires: number }> {
+    const url = this.#realm(params);
     if (params.service) url.searchParams.set('service', params.service);
     const wanted = new Set(scopes);
     if (params.scope) for (const s of params.scope.split(' ')) wanted.add(s);
@@ -269,6 +345,10 @@ export class Registry {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (basic) headers.Authorization = basic;
     if (this.#auth?.username) url.searchParams.set('account', this.#auth.username);
+    if (this.#opts.offlineAccess) {
+      url.searchParams.set('offline_token', 'true');
+      url.searchParams.set('client_id', CLIENT_ID);
+    }
     const res = await this.#fetch(url, { scopes: [], headers, signal }, basic, 0).catch((err: unknown) => {
       throw new Unavailable(`${this.host}: cannot get a token from ${url.origin}${url.pathname}: ${(err as Error).message}`, { cause: err });
     });
@@ -276,18 +356,7 @@ export class Registry {
     if (res.status === 401 || res.status === 403) {
       throw new Unauthorized(`${this.host}: unauthorized: the token server ${url.host} refused ${basic ? `the credentials of "${this.#auth?.username ?? ''}" (incorrect username or password?)` : 'anonymous access; log in first'}`);
     }
-    if (res.status !== 200) throw new Unavailable(`${this.host}: the token server ${url.host} answered ${res.status} ${http.STATUS_CODES[res.status] ?? ''}`);
-    let doc: { token?: string; access_token?: string; expires_in?: number };
-    try {
-      doc = JSON.parse(text) as typeof doc;
-    } catch {
-      throw new Unavailable(`${this.host}: the token server ${url.host} answered something that is not JSON`);
-    }
-    const token = doc.token ?? doc.access_token;
-    if (!token) throw new Unavailable(`${this.host}: the token server ${url.host} answered without a token`);
-    // Tokens live 60 s unless told otherwise (token.md); renew a little early.
-    const life = (typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : 60) * 1000;
-    return { token, expires: Date.now() + life - 5000 };
+    return this.#tokenAnswer(res.status, text, url);
   }
 }
 

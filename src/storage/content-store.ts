@@ -136,7 +136,7 @@ export class ContentStore {
   }
 
   /** A stream of the blob; opens eagerly so a missing blob throws NotFound here, not mid-stream. */
-  async createReadStream(digest: string, opts: { start?: number; end?: number } = {}): Promise<ReadStream> {
+  async createReadStream(digest: string, opts: { start?: number; end?: number; highWaterMark?: number } = {}): Promise<ReadStream> {
     const path = this.path(digest);
     let handle;
     try {

@@ -65,7 +65,7 @@ export const login: Command = {
     const res = await client.registryLogin({ username, password, serveraddress: server });
     const warning = helperWarning(server);
     if (warning) cli.err(warning);
-    const path = store(server, username, password);
+    const path = store(server, username, password, res.IdentityToken || undefined);
     cli.err(`WARNING! Your password will be stored unencrypted in ${path}.`);
     cli.out(res.Status || 'Login Succeeded');
   },

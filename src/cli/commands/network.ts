@@ -7,7 +7,7 @@ import { StatusError } from '../errors.js';
 import { errorText } from '../containers.js';
 import { renderInspect, renderList } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
-import { truncateId } from '../format/index.js';
+import { contextRow, truncateId } from '../format/index.js';
 import { confirm, pruneReport } from './prune.js';
 
 type Json = Record<string, unknown>;
@@ -42,7 +42,7 @@ export function networkRow(n: Json, trunc: boolean): Json {
     Scope: String(n.Scope ?? ''),
   };
   Object.defineProperty(row, 'Label', { value: (k: string) => labels[k] ?? '', enumerable: false });
-  return row;
+  return contextRow(row);
 }
 
 /** fvbommel/sortorder.NaturalLess: digit runs compare as numbers ("net2" < "net10"). */

@@ -38,7 +38,9 @@ export const ps: Command = {
       format = '';
     }
     const table = flags.bool('size') && (!format || format === 'table') ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
-    const wantsSize = flags.bool('size') || /\.Size\b/.test(format) || format === 'json' || /\{\{\s*json\s+\.\s*\}\}/.test(format);
+    // As docker's containerOptionsProcessor: a template that reads .Size (or marshals the row with
+    // {{json .}}) asks for sizes; the plain `json` format does not (its Size is then "0B").
+    const wantsSize = flags.bool('size') || /\.Size\b/.test(format) || /\{\{\s*json\s+\.\s*\}\}/.test(format);
     const client = await cli.client();
     const list = await client.containerList({
       all: flags.bool('all') || last > 0,

@@ -4,7 +4,7 @@ import { StatusError } from '../errors.js';
 import { errorText } from '../containers.js';
 import { renderList, printInspected, unless404 } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
-import { humanSize } from '../format/index.js';
+import { contextRow, humanSize } from '../format/index.js';
 import { confirm, pruneReport } from './prune.js';
 
 type Json = Record<string, unknown>;
@@ -25,17 +25,28 @@ function kvMap(items: string[]): Record<string, string> {
   return out;
 }
 
-/** A row for `volume ls --format`: the API fields, Labels as docker's "k=v,k2=v2" string. */
+/**
+ * A row for `volume ls --format`: the fields of docker's volumeContext (what `json` marshals),
+ * Labels as docker's "k=v,k2=v2" string; the cluster-volume fields are "N/A" for local volumes.
+ */
 function volumeRow(v: Json): Json {
   const labels = (v.Labels as Record<string, string> | null) ?? {};
   const usage = v.UsageData as { Size?: number; RefCount?: number } | undefined;
-  return {
-    ...v,
+  const row: Json = {
+    Availability: 'N/A',
+    Driver: String(v.Driver ?? ''),
+    Group: 'N/A',
     Labels: Object.entries(labels).map(([k, val]) => `${k}=${val}`).join(','),
     Links: usage?.RefCount !== undefined && usage.RefCount >= 0 ? String(usage.RefCount) : 'N/A',
+    Mountpoint: String(v.Mountpoint ?? ''),
+    Name: String(v.Name ?? ''),
+    Scope: String(v.Scope ?? ''),
     Size: usage?.Size !== undefined && usage.Size >= 0 ? humanSize(usage.Size) : 'N/A',
-    Label: (k: string) => labels[k] ?? '',
+    Status: 'N/A',
   };
+  // {{.Label "key"}}: a method, not a field json marshals.
+  Object.defineProperty(row, 'Label', { value: (k: string) => labels[k] ?? '', enumerable: false });
+  return contextRow(row);
 }
 
 export const volumeCreate: Command = {

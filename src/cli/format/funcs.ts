@@ -29,8 +29,24 @@ function int(v: unknown): number {
   return v;
 }
 
+const CONTEXT_ROW = Symbol('docker formatter context');
+
+/**
+ * Marks a list row as a docker CLI formatter context (ContainerContext, imageContext, …). Those
+ * marshal themselves (marshalMap) as a Go map: keys in sorted order, and json.Marshal's HTML
+ * escaping (`<none>` is `\u003cnone\u003e`), which the encoder's SetEscapeHTML(false) does not undo.
+ */
+export function contextRow<T extends object>(row: T): T {
+  Object.defineProperty(row, CONTEXT_ROW, { value: true, enumerable: false });
+  return row;
+}
+
 /** encoding/json with SetEscapeHTML(false), trailing newline trimmed (docker's formatJSON). */
 export function goJson(v: unknown): string {
+  if (typeof v === 'object' && v !== null && (v as { [CONTEXT_ROW]?: boolean })[CONTEXT_ROW]) {
+    const sorted = Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return goJson(sorted).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  }
   const s = JSON.stringify(v === undefined ? null : v, (_k, x: unknown) => (x instanceof Map ? Object.fromEntries(x) : x));
   return (s ?? 'null').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }

@@ -10,6 +10,7 @@
 
 export { Template, TemplateError, formatTemplate, type TemplateOptions } from './template.js';
 export type { TemplateFunc } from './funcs.js';
+export { contextRow } from './funcs.js';
 export { formatTable, isTableFormat, templateString, type FormatTableOptions } from './table.js';
 export { tabwrite, textWidth, DOCKER_TABLE, type TabwriterOptions } from './tabwriter.js';
 export { humanSize, humanSizeWithPrecision, bytesSize, ramInBytes, fromHumanSize, humanDuration, ago, parseDuration } from './units.js';
