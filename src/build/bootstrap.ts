@@ -3,7 +3,7 @@
  * runs Debian's debootstrap into a temp dir under its data root, trims the tree the way Docker's
  * official debian images are trimmed (debuerreotype's minimizing config: no apt lists, an
  * exit-101 policy-rc.d, empty /dev), and commits it through the image service as a one-layer
- * image — so the daemon stays the only writer of images, and `save`, `push`, `history` treat it as
+ * image with Docker's two history entries (the layer, then `CMD ["bash"]`) — so the daemon stays the only writer of images, and `save`, `push`, `history` treat it as
  * any other image.
  */
 import { spawn } from 'node:child_process';
@@ -85,14 +85,24 @@ export async function bootstrapImage(deps: BootstrapDeps, opts: BootstrapOptions
     const version = await debootstrapVersion();
     const how = `debootstrap${version ? ` ${version}` : ''}${variant ? ` --variant=${variant}` : ''}${include.length > 0 ? ` --include=${include.join(',')}` : ''} ${suite} ${mirror}`;
     progress('committing the root filesystem as a one-layer image');
-    const { Id } = await deps.images.commit({
+    // Two history entries, as Docker's debian images have (their Dockerfile is `FROM scratch`,
+    // `ADD rootfs.tar.xz /`, `CMD ["bash"]`): the layer saying how it was made, then CMD as an
+    // empty layer — committed as the legacy builder would, the layer's image as the parent.
+    const layer = await deps.images.commit({
       parentId: null,
       layerTar: tarDirectory(rootfs, opts.signal ? { signal: opts.signal } : {}),
+      config: { Env: [DEFAULT_PATH] },
+      createdBy: `hako image bootstrap --suite ${suite}${variant ? ` --variant ${variant}` : ''}${include.length > 0 ? ` --include ${include.join(',')}` : ''} --mirror ${mirror}`,
+      comment: `made with ${how}`,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const { Id } = await deps.images.commit({
+      parentId: layer.Id,
+      layerTar: null,
       config: { Env: [DEFAULT_PATH], Cmd: ['bash'] },
       repo: opts.repo,
       tag,
-      createdBy: `hako image bootstrap --suite ${suite}${variant ? ` --variant ${variant}` : ''}${include.length > 0 ? ` --include ${include.join(',')}` : ''} --mirror ${mirror}`,
-      comment: `made with ${how}`,
+      createdBy: '/bin/sh -c #(nop)  CMD ["bash"]',
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     return Id;

@@ -5,41 +5,78 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidArgument, NotFound } from '../errdefs/index.js';
-import { applyLayerTar } from '../storage/index.js';
+import { unpackContext, type ContextIndex, type PendingFiles } from './context-unpack.js';
+import { entrySum, sourceHash } from './copy-hash.js';
 import { IgnoreMatcher, patternToRegExp } from './dockerignore.js';
 
 export class BuildContext {
   readonly root: string;
   readonly ignore: IgnoreMatcher;
+  /** The ignore file's lines, for withIgnored. */
+  readonly #lines: readonly string[];
+  /** The tree as unpacked (context-unpack.ts), or null: read the disk. */
+  readonly #index: ContextIndex | null;
+  /** Tarsums of the context's files and directories, taken while they streamed in (copy-hash.ts `entrySum`), by path. */
+  readonly sums: ReadonlyMap<string, string>;
 
-  private constructor(root: string, ignore: IgnoreMatcher) {
+  /** Files still in the data file (context-unpack.ts): `materialize` before reading `root` from disk. */
+  readonly #pending: PendingFiles | null;
+
+  private constructor(root: string, ignore: IgnoreMatcher, lines: readonly string[] = [], index: ContextIndex | null = null, sums: ReadonlyMap<string, string> = new Map(), pending: PendingFiles | null = null) {
     this.root = root;
     this.ignore = ignore;
+    this.#lines = lines;
+    this.#index = index;
+    this.sums = sums;
+    this.#pending = pending;
+  }
+
+  /**
+   * Writes the context's files into `root` (once). Everything that reads the context from disk
+   * waits for this first: a COPY that runs, a RUN --mount from the context. A build whose steps
+   * all hit the cache never does.
+   */
+  async materialize(): Promise<void> {
+    await this.#pending?.materialize();
+  }
+
+  /** Another tree (a stage's or image's root for `COPY --from --exclude`) seen through ignore `lines`. */
+  static over(root: string, lines: readonly string[]): BuildContext {
+    return new BuildContext(root, new IgnoreMatcher(lines), lines);
+  }
+
+  /** The same context with more ignore lines after the file's (COPY --exclude: they win over its `!` exceptions). */
+  withIgnored(lines: readonly string[]): BuildContext {
+    const all = [...this.#lines, ...lines];
+    return new BuildContext(this.root, new IgnoreMatcher(all), all, this.#index, this.sums, this.#pending);
   }
 
   /** Unpacks `tar` into `dir` and reads the ignore file that goes with `dockerfile`. */
   static async unpack(tar: Readable, dir: string, dockerfile: string, signal?: AbortSignal): Promise<BuildContext> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await applyLayerTar(tar, dir, { mode: 'flatten', ...(signal ? { signal } : {}) });
+    const { index, sums, pending } = await unpackContext(tar, dir, signal);
     let lines: string[] = [];
     for (const name of [`${dockerfile}.dockerignore`, '.dockerignore']) {
       try {
-        lines = (await readFile(join(dir, name), 'utf8')).split(/\r?\n/);
+        lines = (pending.read(name) ?? await readFile(join(dir, name))).toString('utf8').split(/\r?\n/);
         break;
       } catch {
         // no such ignore file: try the next
       }
     }
-    return new BuildContext(dir, new IgnoreMatcher(lines));
+    return new BuildContext(dir, new IgnoreMatcher(lines), lines, index, sums, pending);
   }
 
   async readDockerfile(name: string): Promise<string> {
     const rel = inContext(name, 'Dockerfile');
     try {
+      const pending = this.#pending?.read(rel);
+      if (pending) return pending.toString('utf8');
+      // Not a pending file: on disk, or a symlink whose target must be written out first.
+      if (this.#index?.kind(rel) !== undefined && this.#index.kind(rel) !== 'file') await this.materialize();
       return await readFile(join(this.root, rel), 'utf8');
     } catch {
       throw new NotFound(`Cannot locate specified Dockerfile: ${name}`);
@@ -54,18 +91,22 @@ export class BuildContext {
     const rel = inContext(src, src);
     if (rel === '.') return ['.'];
     if (!/[*?[]/.test(rel)) {
-      if (this.ignore.ignored(rel) || !(await exists(join(this.root, rel)))) throw notFound(src);
+      if (this.ignore.ignored(rel) || !(await this.#exists(rel))) throw notFound(src);
       return [rel];
     }
     const re = patternToRegExp(rel);
-    const depth = rel.split('/').length;
+    // `**` matches any number of directories (COPY --parents ./src/**/*.txt): walk every level.
+    const depth = rel.includes('**') ? Number.POSITIVE_INFINITY : rel.split('/').length;
     const out: string[] = [];
     const walk = async (dir: string, level: number): Promise<void> => {
-      for (const name of (await readdir(join(this.root, dir))).sort()) {
+      for (const name of await this.#list(dir)) {
         const child = dir === '.' ? name : `${dir}/${name}`;
-        if (level === depth) {
+        if (level === depth || (depth === Number.POSITIVE_INFINITY && re.test(child))) {
+          // A match is copied whole: its contents are not matched again.
           if (re.test(child) && !this.ignore.ignored(child)) out.push(child);
-        } else if ((await lstat(join(this.root, child))).isDirectory()) await walk(child, level + 1);
+          continue;
+        }
+        if (await this.#isDir(child)) await walk(child, level + 1);
       }
     };
     await walk('.', 1);
@@ -77,19 +118,65 @@ export class BuildContext {
   async entries(rel: string): Promise<string[]> {
     const out: string[] = [];
     const walk = async (p: string): Promise<void> => {
-      const st = await lstat(join(this.root, p));
+      const isDir = await this.#isDir(p);
       if (p !== '.' && this.ignore.ignored(p)) {
-        if (!(st.isDirectory() && this.ignore.mayIncludeBelow(p))) return;
+        if (!(isDir && this.ignore.mayIncludeBelow(p))) return;
       } else out.push(p);
-      if (!st.isDirectory()) return;
-      for (const name of (await readdir(join(this.root, p))).sort()) await walk(p === '.' ? name : `${p}/${name}`);
+      if (!isDir) return;
+      for (const name of await this.#list(p)) await walk(p === '.' ? name : `${p}/${name}`);
     };
     await walk(rel);
     return out;
   }
 
+  /** The names in directory `rel` of the context, sorted. */
+  // The index answers for the paths the tar named; any other path (one through a symlinked
+  // directory of the context) is looked up on disk, with every file written out first.
+  async #list(rel: string): Promise<string[]> {
+    if (this.#index?.kind(rel) === 'dir') return this.#index.list(rel);
+    await this.materialize();
+    return (await readdir(join(this.root, rel))).sort();
+  }
+
+  /** Whether `rel` is a directory (not a symlink to one); throws ENOENT for a path that is not there, as lstat does. */
+  async #isDir(rel: string): Promise<boolean> {
+    const kind = this.#index?.kind(rel);
+    if (kind !== undefined) return kind === 'dir';
+    await this.materialize();
+    return (await lstat(join(this.root, rel))).isDirectory();
+  }
+
+  async #exists(rel: string): Promise<boolean> {
+    if (this.#index?.kind(rel) !== undefined) return true;
+    await this.materialize();
+    return exists(join(this.root, rel));
+  }
+
+  /**
+   * The history's source hash of `rel` (copy-hash.ts `sourceHash` in 'context' style): from the
+   * sums taken while the context streamed in when they cover it, else from disk.
+   */
+  async sourceHash(rel: string, entries: readonly string[], sums: Map<string, string>): Promise<string> {
+    const kind = this.#index?.kind(rel);
+    const below = entries.filter((p) => p !== '.' && p !== '');
+    if (kind === 'dir' && below.every((p) => sums.has(p))) {
+      return `dir:${createHash('sha256').update(below.map((p) => sums.get(p) as string).sort().join(',')).digest('hex')}`;
+    }
+    if (kind === 'file' && sums.has(rel)) return `file:${sums.get(rel) as string}`;
+    await this.materialize();
+    return sourceHash(this.root, rel, entries, 'context', sums);
+  }
+
+  /** copy-hash.ts `entrySum` of `rel` read from disk (an entry the stream gave no sum: a symlink, a hard link). */
+  async entrySumOnDisk(rel: string): Promise<string> {
+    await this.materialize();
+    const abs = join(this.root, rel);
+    return entrySum(abs, rel, await lstat(abs), 'context');
+  }
+
   /** The content hash of `paths` (relative to the context): names, modes, owners, bytes. */
   async hash(paths: readonly string[]): Promise<string> {
+    await this.materialize();
     const h = createHash('sha256');
     for (const p of paths) {
       const abs = join(this.root, p);

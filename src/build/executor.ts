@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -16,11 +16,17 @@ import type { Readable } from 'node:stream';
 import type { ContainerService, Json } from '../engine/contract.js';
 import { HakoError, InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { CommitOptions, ContainerConfig, Healthcheck, ImageConfig } from '../images/index.js';
-import { applyLayerTar, changesOf, resolveInRoot, type MetadataDb } from '../storage/index.js';
+import { applyLayerTar, hasChanges, resolveInRoot, type MetadataDb } from '../storage/index.js';
 import { BuildCache, missReason, stepKey } from './cache.js';
 import { BuildContext, inContext } from './context.js';
+import { combinedHash, sourceHash, walkEntries } from './copy-hash.js';
+import { StepEvents } from './step-events.js';
+import { copyIntoFreshDir, layerFileOf, type FreshCopyOptions } from './copy.js';
 import { CacheMounts, parseRunMount, type RunMount } from './mounts.js';
 import { pruneBuildCache, type PruneOptions } from './prune.js';
+import { download, isUrl, type Download } from './add-url.js';
+import { CacheFrom } from './cache-from.js';
+import { belowPivot, copyFlags, excludeLines, parseChmod, splitPivot } from './copy-select.js';
 import { flagValue, parseDockerfile, type Instruction } from './parser.js';
 import { expandHeredoc, expandWord, expandWords, splitWords, type Lookup } from './shell-words.js';
 import { neededStages, stageByName, stageDeps, stageGraph, type Stage } from './stages.js';
@@ -39,7 +45,7 @@ export interface BuilderDeps {
     remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<Json[]>;
   };
   layers: {
-    mountRootfs(chainId: string | null, containerDir: string): Promise<string>;
+    mountRootfs(chainId: string | null, containerDir: string, opts?: { volatile?: boolean }): Promise<string>;
     unmountRootfs(containerDir: string): Promise<void>;
     lowerDirs(chainId: string): string[];
   };
@@ -65,6 +71,12 @@ export interface BuildOptions {
   networkMode?: string;
   /** `--secret id=…`: what `RUN --mount=type=secret,id=…` reads; never written to a layer or the history. */
   secrets?: Record<string, Buffer>;
+  /** `--cache-from`: images whose history serves as cache (cache-from.ts). */
+  cacheFrom?: string[];
+  /** `--no-cache-filter`: stages (by name or index) that rebuild every step; the others use the cache. */
+  noCacheFilter?: string[];
+  /** Also send structured step events (step-events.ts) for a client's display. */
+  stepEvents?: boolean;
   signal?: AbortSignal;
 }
 
@@ -84,6 +96,7 @@ export class BuildStepError extends InvalidArgument {
 /** Build args every Dockerfile may use without declaring them; not recorded in history. */
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** How many stages whose dependencies are built run at the same time. */
 const PARALLEL_STAGES = 2;
 
@@ -96,6 +109,8 @@ interface StageState {
   /** ARGs declared in this stage: name -> value (undefined: declared without a value). */
   args: Map<string, string | undefined>;
   cmdSet: boolean;
+  /** The stage is named by --no-cache-filter: no cache lookups. */
+  noCache?: boolean;
 }
 
 export class Builder {
@@ -145,6 +160,10 @@ class Run {
   readonly #results = new Map<number, StageState>();
   readonly #usedArgs = new Set<string>();
   #globals = new Map<string, string | undefined>();
+  /** `--cache-from` sources, or null. */
+  #cacheFrom: CacheFrom | null = null;
+  /** Step events for the client's display, when it asked (step-events.ts). */
+  #steps: StepEvents | null = null;
 
   constructor(d: BuilderDeps, cache: BuildCache, cacheMounts: CacheMounts, o: BuildOptions, out: BuildProgress, dir: string) {
     this.#d = d;
@@ -158,17 +177,25 @@ class Run {
   #say(text: string): void {
     if (this.#o.quiet) return;
     const sink = this.#sink.getStore();
+    if (sink) this.#steps?.log(sink, text);
     if (sink) sink(text);
     else this.#out({ stream: text });
   }
 
   async run(tar: Readable): Promise<string> {
     this.#file = this.#o.dockerfile || 'Dockerfile';
+    if (this.#o.stepEvents && !this.#o.quiet) this.#steps = new StepEvents(this.#out);
     this.#ctx = await BuildContext.unpack(tar, join(this.#dir, 'context'), this.#file, this.#o.signal);
     const parsed = parseDockerfile(await this.#ctx.readDockerfile(this.#file), basename(this.#file));
     this.#escape = parsed.directives.escape;
     for (const w of parsed.warnings) this.#say(`[Warning] ${w}\n`);
+    if ((this.#o.cacheFrom ?? []).length > 0) {
+      this.#cacheFrom = await CacheFrom.open({ resolve: (r) => this.#d.images.resolve(r), config: (id) => this.#d.images.config(id), lowerDirs: (c) => this.#d.layers.lowerDirs(c) }, this.#o.cacheFrom ?? [], (m) => this.#say(`${m}\n`));
+    }
     const graph = stageGraph(parsed.instructions, basename(this.#file));
+    for (const f of this.#o.noCacheFilter ?? []) {
+      if (!graph.stages.some((s) => s.name === f.toLowerCase() || String(s.index) === f)) this.#say(`[Warning] --no-cache-filter ${f}: no stage has that name or index; nothing is filtered for it\n`);
+    }
     const buildArgs = this.#o.buildArgs ?? {};
     for (const ins of graph.globalArgs) {
       for (const [name, def] of this.#argDecls(ins, (n) => this.#globals.get(n) ?? undefined)) {
@@ -271,7 +298,11 @@ class Run {
 
   async #stage(graph: ReturnType<typeof stageGraph>, stage: Stage, globalLookup: Lookup, firstStep: number): Promise<StageState> {
     let step = firstStep;
-    const header = (ins: Instruction): void => this.#say(`Step ${++step}/${this.#total} : ${ins.original}\n`);
+    const sink = this.#sink.getStore() ?? this;
+    const header = (ins: Instruction): void => {
+      this.#steps?.start(sink, { step: step + 1, total: this.#total, stage: stage.name ?? `stage-${stage.index}`, stageStep: step + 1 - firstStep, stageSteps: 1 + stage.instructions.length, name: ins.original, line: ins.line, endLine: ins.endLine, file: basename(this.#file) });
+      this.#say(`Step ${++step}/${this.#total} : ${ins.original}\n`);
+    };
     header(stage.from);
     const base = expandWord(stage.baseRaw, globalLookup, this.#escape);
     let state: StageState;
@@ -288,6 +319,9 @@ class Run {
       state = { imageId: img.id, chainId: img.chainId, config, shell: config.Shell as string[] | undefined ?? DEFAULT_SHELL, args: new Map(), cmdSet: false };
     }
     this.#say(` ---> ${state.imageId ? short(state.imageId) : 'scratch'}\n`);
+    // Docker's beginStage: a stage whose image sets no PATH gets the default one (`ENV PATH=/x:$PATH` works).
+    if (!(state.config.Env ?? []).some((e) => e.startsWith('PATH='))) state.config.Env = [...(state.config.Env ?? []), DEFAULT_PATH];
+    state.noCache = (this.#o.noCacheFilter ?? []).some((f) => f.toLowerCase() === stage.name || f === String(stage.index));
     const triggers = state.config.OnBuild ?? [];
     if (triggers.length > 0) {
       this.#say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
@@ -303,9 +337,11 @@ class Run {
         if (err instanceof HakoError && ins.line > 0 && !(err instanceof BuildStepError) && !/^\S+:\d+: /.test(err.message)) {
           err.message = `${basename(this.#file)}:${ins.line}: ${ins.cmd.toUpperCase()} failed: ${err.message}`;
         }
+        this.#steps?.error(sink, err instanceof Error ? err.message : String(err));
         throw err;
       }
     }
+    this.#steps?.done(sink);
     return state;
   }
 
@@ -389,8 +425,10 @@ class Run {
         return nop(`ARG ${decls.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join(' ')}`, () => {});
       }
       case 'expose': {
-        const ports = words(ins.rest).flatMap(expandPorts);
-        return nop(`EXPOSE ${ports.join(' ')}`, () => {
+        const written = words(ins.rest);
+        const ports = written.flatMap(expandPorts);
+        // History keeps the ports as written (after substitution), as docker's dispatchExpose does.
+        return nop(`EXPOSE ${written.join(' ')}`, () => {
           state.config.ExposedPorts = { ...(state.config.ExposedPorts ?? {}) };
           for (const p of ports) state.config.ExposedPorts[p] = {};
         });
@@ -448,13 +486,14 @@ class Run {
   async #configStep(state: StageState, comment: string, args: Array<[string, string]>, change: () => void): Promise<void> {
     change();
     const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args });
-    await this.#cached(state, key, () => this.#commit(state, null, `${state.shell.join(' ')} #(nop)  ${comment}`));
+    const createdBy = `${state.shell.join(' ')} #(nop)  ${comment}`;
+    await this.#cached(state, key, () => this.#commit(state, null, createdBy), undefined, createdBy);
   }
 
   /** Looks `key` up (unless --no-cache); on a miss runs `make` and remembers its image. */
-  async #cached(state: StageState, key: string, make: () => Promise<string>, inputs?: { slot: string; now: Record<string, string> }): Promise<void> {
-    const hit = this.#o.noCache ? null : this.#cache.get(key);
-    if (hit === null && inputs && !this.#o.noCache) {
+  async #cached(state: StageState, key: string, make: () => Promise<string>, inputs?: { slot: string; now: Record<string, string> }, createdBy?: string | (() => Promise<string>)): Promise<void> {
+    const hit = this.#o.noCache || state.noCache ? null : this.#cache.get(key);
+    if (hit === null && inputs && !this.#o.noCache && !state.noCache) {
       const why = missReason(this.#cache.inputs(inputs.slot), inputs.now);
       if (why !== null) this.#say(` ---> Cache miss: ${why}\n`);
     }
@@ -472,13 +511,26 @@ class Run {
       }
     }
     if (id === null) {
-      id = await make();
+      id = (createdBy !== undefined ? await this.#fromCacheSources(state, createdBy) : null) ?? await make();
       this.#cache.put(key, id);
       if (inputs) this.#cache.putInputs(inputs.slot, inputs.now);
       state.chainId = this.#d.images.resolve(id).chainId;
     }
     state.imageId = id;
     this.#say(` ---> ${short(id)}\n`);
+  }
+
+  /** A step's image made from a `--cache-from` source whose history has it next (cache-from.ts), or null. */
+  async #fromCacheSources(state: StageState, step: string | (() => Promise<string>)): Promise<string | null> {
+    if (this.#cacheFrom === null || this.#o.noCache || state.noCache) return null;
+    const createdBy = typeof step === 'string' ? step : await step();
+    const m = await this.#cacheFrom.match(state.imageId, createdBy);
+    if (m === null) return null;
+    const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
+    const id = await this.#commit(state, m.layer ? CacheFrom.layerTar(m.layer.dir, lowers) : null, createdBy);
+    // The same line as a local hit: docker's CLI and `hako build --progress=plain` show CACHED.
+    this.#say(' ---> Using cache\n');
+    return id;
   }
 
   /** `layer`: a tar, or an unmounted upper dir over `lowerDirs` that the image store takes as it is. */
@@ -527,7 +579,7 @@ class Run {
       } finally {
         await prepared.release();
       }
-    }, runInputs);
+    }, runInputs, mounts.length === 0 ? createdBy : undefined);
   }
 
   /** What the mounts add to a RUN's cache key: their specs, and the content a bind mount shows. */
@@ -569,8 +621,24 @@ class Run {
       for (const m of mounts) {
         switch (m.type) {
           case 'cache': {
-            if (m.from !== undefined || m.source !== undefined) throw new NotImplemented(`RUN --mount=type=cache,from=…: seeding a cache mount from a stage is not supported by hako build yet`);
-            const held = await this.#cacheMounts.acquire(m.id, m.sharing, { ...(m.mode !== undefined ? { mode: m.mode } : {}), ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.gid !== undefined ? { gid: m.gid } : {}) });
+            if (m.source !== undefined && m.from === undefined) throw new InvalidArgument(`RUN --mount=type=cache,source=${m.source}: source= needs from=STAGE|IMAGE to read it from`);
+            // Seeded from a stage or image: the cache is that seed's own (its id names the seed), so a changed stage starts a fresh one.
+            const seedImg = m.from !== undefined ? await this.#sourceImage(graph, stage, m.from) : null;
+            const id = seedImg ? `${m.id}\0from=${seedImg.id}:${posix.resolve('/', m.source ?? '/')}` : m.id;
+            const seed = seedImg ? async (dir: string): Promise<void> => {
+              const mnt = join(this.#dir, `mnt-${++this.#mounts}`);
+              const root = await this.#d.layers.mountRootfs(seedImg.chainId, mnt);
+              try {
+                const src = await resolveInRoot(root, posix.resolve('/', m.source ?? '/'));
+                const st = await lstat(src).catch(() => null);
+                if (!st?.isDirectory()) throw new NotFound(`RUN --mount=type=cache,from=${m.from}: source ${m.source ?? '/'} is not a directory in ${m.from}`);
+                await promisify(execFile)('cp', ['-a', `${src}/.`, dir]);
+              } finally {
+                await this.#d.layers.unmountRootfs(mnt);
+                await rm(mnt, { recursive: true, force: true });
+              }
+            } : undefined;
+            const held = await this.#cacheMounts.acquire(id, m.sharing, { ...(m.mode !== undefined ? { mode: m.mode } : {}), ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.gid !== undefined ? { gid: m.gid } : {}), ...(seed ? { seed } : {}) });
             undo.push(held.release);
             out.push({ Type: 'bind', Source: held.dir, Target: m.target, ReadOnly: m.readonly });
             break;
@@ -578,6 +646,7 @@ class Run {
           case 'bind': {
             let source: string;
             if (m.from === undefined) {
+              await this.#ctx.materialize();
               source = join(this.#ctx.root, inContext(m.source, m.source));
             } else {
               const img = await this.#sourceImage(graph, stage, m.from);
@@ -642,7 +711,7 @@ class Run {
         AttachStderr: true,
         HostConfig: { NetworkMode: network ?? this.#o.networkMode ?? 'default', ...(mounts.mounts.length > 0 ? { Mounts: mounts.mounts } : {}) },
       };
-      const { Id } = await containers.create(body, {});
+      const { Id } = await containers.create(body, { scratch: true });
       this.#say(` ---> Running in ${short(Id)}\n`);
       try {
         const session = await containers.attach(Id, { stream: true, logs: false, stdin: false, stdout: true, stderr: true });
@@ -660,7 +729,7 @@ class Run {
         const upper = data.UpperDir as string;
         const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
         await dropMountPoints(upper, lowers, mounts.mounts.map((m) => String(m.Target)));
-        const changed = (await changesOf(upper, lowers)).length > 0;
+        const changed = await hasChanges(upper, lowers);
         if (!changed) return await this.#commit(state, null, createdBy);
         // The container is done: its upper dir becomes the layer as it is (unmounted first).
         await this.#d.layers.unmountRootfs(dirname(upper));
@@ -673,9 +742,10 @@ class Run {
   }
 
   /** Mounts the state's image (overlay, a fresh upper dir), runs `fn` on the merged root, returns the layer of what changed or null. */
-  async #withRootfs<T>(state: StageState, fn: (root: string) => Promise<T>, createdBy: string): Promise<string> {
+  async #withRootfs<T>(state: StageState, fn: (root: string) => Promise<T>, createdBy: string | (() => string)): Promise<string> {
     const dir = join(this.#dir, `mnt-${++this.#mounts}`);
-    const root = await this.#d.layers.mountRootfs(state.chainId, dir);
+    // volatile: the unmount does not write back the whole host filesystem (the layer is tarred into the content store).
+    const root = await this.#d.layers.mountRootfs(state.chainId, dir, { volatile: true });
     try {
       await fn(root);
     } finally {
@@ -684,8 +754,8 @@ class Run {
     try {
       const upper = join(dir, 'diff');
       const lowers = state.chainId ? this.#d.layers.lowerDirs(state.chainId) : [];
-      const changed = (await changesOf(upper, lowers)).length > 0;
-      return await this.#commit(state, changed ? { dir: upper, lowerDirs: lowers } : null, createdBy);
+      const changed = await hasChanges(upper, lowers);
+      return await this.#commit(state, changed ? { dir: upper, lowerDirs: lowers } : null, typeof createdBy === 'string' ? createdBy : createdBy());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -694,7 +764,7 @@ class Run {
   /** The merged root of another stage or image, read-only use, for COPY --from. */
   async #readRoot<T>(chainId: string | null, fn: (root: string) => Promise<T>): Promise<T> {
     const dir = join(this.#dir, `mnt-${++this.#mounts}`);
-    const root = await this.#d.layers.mountRootfs(chainId, dir);
+    const root = await this.#d.layers.mountRootfs(chainId, dir, { volatile: true });
     try {
       return await fn(root);
     } finally {
@@ -709,7 +779,7 @@ class Run {
     await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
       const target = await resolveInRoot(root, dir);
       await mkdir(target, { recursive: true, mode: 0o755 });
-    }, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`));
+    }, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`), undefined, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`);
   }
 
   async #copyStep(
@@ -718,27 +788,33 @@ class Run {
   ): Promise<void> {
     const isAdd = ins.cmd === 'add';
     const kw = ins.cmd.toUpperCase();
-    for (const f of ['link', 'parents', 'exclude', 'checksum', 'keep-git-dir']) {
-      if (flagValue(ins, f) !== undefined) throw new NotImplemented(`${kw} --${f} is not supported by hako build yet`);
-    }
+    // --link is accepted with the legacy semantics (docs/ARCHITECTURE.md, build): the same files, the same cache key.
+    const sel = copyFlags(ins, kw, word);
     const all = ins.json ? ins.json.map(word) : splitWords(ins.rest, this.#escape).map((w) => (/^<<-?["']?[A-Za-z_]/.test(w) ? w : word(w)));
     const destRaw = all.pop() as string;
     const srcs = all;
     const chown = flagValue(ins, 'chown');
     const chownV = chown !== undefined ? word(chown) : undefined;
-    const chmodV = flagValue(ins, 'chmod');
-    if (chmodV !== undefined && !/^[0-7]{3,4}$/.test(chmodV)) throw new InvalidArgument(`invalid chmod parameter "${chmodV}": use an octal mode such as 0755`);
-    const mode = chmodV !== undefined ? parseInt(chmodV, 8) : undefined;
+    const chmodRaw = flagValue(ins, 'chmod');
+    const chmodV = chmodRaw !== undefined ? word(chmodRaw) : undefined;
+    const chmodSpec = chmodV !== undefined ? parseChmod(chmodV) : undefined;
+    const mode = chmodSpec !== undefined && 'octal' in chmodSpec ? chmodSpec.octal : undefined;
+    const symbolic = chmodSpec !== undefined && 'symbolic' in chmodSpec ? chmodSpec.symbolic : undefined;
     const fromRaw = flagValue(ins, 'from');
     const workdir = state.config.WorkingDir || '/';
     const destAbs = posix.resolve(workdir, destRaw) + (destRaw.endsWith('/') || destRaw === '.' ? '/' : '');
     if (srcs.length > 1 && !destAbs.endsWith('/')) {
       throw new InvalidArgument(`When using ${kw} with more than one source file, the destination must be a directory and end with a /`);
     }
-    if (srcs.some((s) => /^[a-z]+:\/\//i.test(s))) {
+    if (srcs.some((s) => /^[a-z]+:\/\//i.test(s) || /^git@/.test(s))) {
       if (!isAdd) throw new InvalidArgument('source can\'t be a URL for COPY');
-      throw new NotImplemented('ADD of a URL is not supported by hako build yet: download it in a RUN step or into the context');
+      const bad = srcs.find((s) => /^[a-z]+:\/\//i.test(s) && !isUrl(s) && !/^(git|ssh):/i.test(s));
+      if (bad !== undefined) throw new InvalidArgument(`ADD ${bad}: only http:// and https:// URLs can be downloaded`);
     }
+    if (sel.checksum !== undefined && !(srcs.length === 1 && isUrl(srcs[0] as string))) throw new InvalidArgument('ADD --checksum verifies one http(s) URL source: give exactly one URL');
+    if (sel.parents && !destAbs.endsWith('/')) throw new InvalidArgument(`${kw} --parents copies into a directory: end the destination with a /`);
+    // --exclude: ignore lines appended to .dockerignore's (copy-select.ts), for this step only.
+    const ctx = sel.excludes.length > 0 ? this.#ctx.withIgnored(excludeLines(sel.excludes, srcs.filter((s) => !isUrl(s) && !s.startsWith('<<')).map((s) => inContext(splitPivot(s).path, s)))) : this.#ctx;
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
     const docOf = (s: string) => heredocs.get(s.replace(/^<<-?["']?/, '').replace(/["']$/, ''));
 
@@ -746,7 +822,11 @@ class Run {
     let fromImage: { id: string; chainId: string | null } | null = null;
     let contentHash: string;
     const fileHashes: Record<string, string> = {};
-    const sources: Array<{ kind: 'context'; rel: string } | { kind: 'doc'; name: string; content: string }> = [];
+    const sources: Array<{ kind: 'context'; rel: string; pivot?: string } | { kind: 'doc'; name: string; content: string } | { kind: 'url'; d: Download }> = [];
+    // The history's source hash, as Docker's legacy builder writes it (copy-hash.ts).
+    const sourceHashes: string[] = [];
+    // Context entries' sums were taken as the context streamed in (context-unpack.ts).
+    const sums = new Map<string, string>(this.#ctx.sums);
     if (fromRaw !== undefined) {
       const from = word(fromRaw);
       const dep = stageByName(graph, from, stage.index);
@@ -764,20 +844,36 @@ class Run {
           const content = doc.quoted ? doc.content : expandHeredoc(doc.content, this.#lookup(state), this.#escape);
           sources.push({ kind: 'doc', name: doc.name, content });
           paths.push(`<<${doc.name}\0${content}`);
+          sourceHashes.push(`file:${createHash('sha256').update(content).digest('hex')}`);
           continue;
         }
-        for (const rel of await this.#ctx.match(s)) {
-          sources.push({ kind: 'context', rel });
-          paths.push(...await this.#ctx.entries(rel));
+        if (isUrl(s)) {
+          // Downloaded on every build; the key is the bytes' digest (add-url.ts).
+          const d = await download(s, join(this.#dir, `url-${++this.#mounts}`), { ...(sel.checksum !== undefined ? { checksum: sel.checksum } : {}), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
+          if (d.name === '' && destAbs.endsWith('/')) throw new InvalidArgument(`cannot determine a file name from the URL ${s}: give the destination as a file path`);
+          sources.push({ kind: 'url', d });
+          fileHashes[`url:${s}`] = d.digest;
+          sourceHashes.push(`file:${d.digest.slice(7)}`);
+          continue;
+        }
+        const { pivot, path } = sel.parents ? splitPivot(s) : { pivot: '', path: s };
+        for (const rel of await ctx.match(path)) {
+          sources.push({ kind: 'context', rel, ...(sel.parents ? { pivot } : {}) });
+          const entries = await ctx.entries(rel);
+          paths.push(...entries);
+          sourceHashes.push(await ctx.sourceHash(rel, entries, sums));
         }
       }
       const docs = paths.filter((p) => p.startsWith('<<'));
-      for (const p of paths) if (!p.startsWith('<<')) fileHashes[`file:${p}`] = await this.#ctx.hash([p]);
+      // Each file's tarsum (name, mode, owner, size, type, link, bytes) is also its cache input.
+      for (const p of paths) if (!p.startsWith('<<')) fileHashes[`file:${p}`] = sums.get(p) ?? await this.#ctx.entrySumOnDisk(p);
       contentHash = createHash('sha256').update(JSON.stringify(fileHashes)).digest('hex') + docs.join('\0');
     }
-    const comment = `${kw} ${chownV !== undefined ? `--chown=${chownV} ` : ''}${chmodV !== undefined ? `--chmod=${chmodV} ` : ''}${fromRaw !== undefined ? `--from=${fromRaw} ` : ''}${srcs.join(' ')} ${destAbs}`;
+    const comment = `${kw} ${chownV !== undefined ? `--chown=${chownV} ` : ''}${chmodV !== undefined ? `--chmod=${chmodV} ` : ''}${sel.parents ? '--parents ' : ''}${sel.excludes.map((e) => `--exclude=${e} `).join('')}${fromRaw !== undefined ? `--from=${fromRaw} ` : ''}${srcs.join(' ')} ${destAbs}`;
     const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: usedArgs(), content: contentHash });
-    const createdBy = `${state.shell.join(' ')} #(nop) ${kw} ${fromImage ? `dir:${srcs.join(',')}` : `${sources.length === 1 && sources[0]?.kind === 'context' ? 'file' : 'multi'}:${contentHash.slice(0, 64)}`} in ${destAbs} `;
+    // Docker's own quirks kept: no space after --chown's value, the destination as written (not
+    // joined to WORKDIR), a trailing space (moby builder/dockerfile/internals.go performCopy).
+    const createdBy = (): string => `${state.shell.join(' ')} #(nop) ${kw} ${chownV !== undefined ? `--chown=${chownV}` : ''}${combinedHash(sourceHashes)} in ${destRaw} `;
     await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
       const owner = chownV !== undefined ? await resolveOwner(root, chownV) : { uid: 0, gid: 0 };
       const opts = { owner, mode, destAbs, multi: srcs.length > 1 || srcs.some((s) => /[*?[]/.test(s)) };
@@ -787,11 +883,25 @@ class Run {
             const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
             const st = await lstat(abs).catch(() => null);
             if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
-            await copyInto(root, abs, st.isDirectory(), basename(s), opts, false);
+            const rel = posix.relative(srcRoot, abs) || '.';
+            // --exclude over the source image's tree: the same ignore rules as in the context.
+            const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
+            if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
+            sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
+            const o = sel.parents ? parentsOpts(opts, belowPivot(splitPivot(s).path, splitPivot(s).pivot), st.isDirectory()) : opts;
+            if (srcCtx) await copyInto(root, abs, st.isDirectory(), basename(s), o, false, srcCtx, rel);
+            else {
+              // Files are hard-linked from the source's layer dirs where they keep owner and mode (copy.ts).
+              const lowers = fromImage.chainId ? this.#d.layers.lowerDirs(fromImage.chainId) : [];
+              await copyInto(root, abs, st.isDirectory(), basename(s), o, false, undefined, undefined, srcs.length === 1 && !symbolic ? (from, _rel, fst) => layerFileOf(lowers, posix.relative(srcRoot, from), fst) : undefined);
+            }
+            if (symbolic) await chmodCopied(root, o, basename(s), st.isDirectory() ? (srcCtx ? (await srcCtx.entries(rel)).map((e) => (e === rel ? '' : rel === '.' ? e : e.slice(rel.length + 1))).filter((e) => e !== '') : await walkAll(abs)) : null, symbolic);
           }
         });
         return;
       }
+      // The context's files are written out only now that a step copies them (context-unpack.ts).
+      if (sources.some((src) => src.kind === 'context')) await this.#ctx.materialize();
       for (const src of sources) {
         if (src.kind === 'doc') {
           const target = await destFor(root, opts, src.name);
@@ -799,6 +909,18 @@ class Run {
           await writeFile(target, src.content, { mode: mode ?? 0o644 });
           if (mode !== undefined) await chmod(target, mode);
           await lchown(target, owner.uid, owner.gid);
+          if (symbolic) await chmodCopied(root, opts, src.name, null, symbolic);
+          continue;
+        }
+        if (src.kind === 'url') {
+          // reference.md: mode 600, mtime from Last-Modified (not part of the cache key).
+          const target = await destFor(root, opts, src.d.name);
+          await mkdir(posix.dirname(target), { recursive: true, mode: 0o755 });
+          await copyFile(src.d.file, target);
+          await chmod(target, mode ?? 0o600);
+          await lchown(target, owner.uid, owner.gid);
+          if (symbolic) await chmodCopied(root, opts, src.d.name, null, symbolic);
+          if (src.d.mtime) await utimes(target, src.d.mtime, src.d.mtime);
           continue;
         }
         const abs = join(this.#ctx.root, src.rel);
@@ -809,9 +931,29 @@ class Run {
           await applyLayerTar(createReadStream(abs), target, { mode: 'flatten' });
           continue;
         }
-        await copyInto(root, abs, st.isDirectory(), basename(src.rel), opts, true, this.#ctx, src.rel);
+        const o = src.pivot !== undefined ? parentsOpts(opts, belowPivot(src.rel, src.pivot), st.isDirectory()) : opts;
+        // Files are hard-linked from the build's context dir where they keep owner and mode (copy.ts).
+        await copyInto(root, abs, st.isDirectory(), basename(src.rel), o, true, ctx, src.rel, sources.length === 1 && !symbolic ? (from) => from : undefined);
+        if (symbolic) await chmodCopied(root, o, basename(src.rel), st.isDirectory() ? (await ctx.entries(src.rel)).map((e) => (e === src.rel ? '' : src.rel === '.' ? e : e.slice(src.rel.length + 1))).filter((e) => e !== '') : null, symbolic);
       }
-    }, createdBy), { slot: stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: [] }), now: { ...fileHashes, ...Object.fromEntries(usedArgs().map(([k, v]) => [`arg:${k}`, v])) } });
+    }, createdBy), { slot: stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: [] }), now: { ...fileHashes, ...Object.fromEntries(usedArgs().map(([k, v]) => [`arg:${k}`, v])) } }, fromImage === null ? createdBy() : async () => {
+      // --cache-from needs the created_by before the copy: hash the --from sources as the copy will, then leave the list to it.
+      const img = fromImage as { chainId: string | null };
+      await this.#readRoot(img.chainId, async (srcRoot) => {
+        for (const s of srcs) {
+          const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
+          const st = await lstat(abs).catch(() => null);
+          if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
+          const rel = posix.relative(srcRoot, abs) || '.';
+          const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
+          if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
+          sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
+        }
+      });
+      const text = createdBy();
+      sourceHashes.length = 0;
+      return text;
+    });
   }
 }
 
@@ -859,7 +1001,7 @@ async function destFor(root: string, o: CopyOpts, name: string): Promise<string>
  * Copies `src` (a directory's contents, or one file) to the destination inside `root`. Every
  * target path is resolved inside `root`, so a symlink in the image never leads out of it.
  */
-async function copyInto(root: string, src: string, isDir: boolean, name: string, o: CopyOpts, fromContext: boolean, ctx?: BuildContext, ctxRel?: string): Promise<void> {
+async function copyInto(root: string, src: string, isDir: boolean, name: string, o: CopyOpts, fromContext: boolean, ctx?: BuildContext, ctxRel?: string, linkFrom?: FreshCopyOptions['linkFrom']): Promise<void> {
   // Directories this copy made or found (the walk lists a directory before its contents).
   const made = new Set<string>();
   const place = async (from: string, to: string): Promise<void> => {
@@ -888,17 +1030,28 @@ async function copyInto(root: string, src: string, isDir: boolean, name: string,
     const uid = fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? o.owner.uid : st.uid;
     const gid = fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? o.owner.gid : st.gid;
     await lchown(to, uid, gid);
+    // The chown cleared a file's set-id bits: docker keeps them.
+    if (st.isFile() && ((o.mode ?? st.mode) & 0o6000) !== 0) await chmod(to, o.mode ?? st.mode & 0o7777);
   };
   if (!isDir) {
     await place(src, await destFor(root, o, name));
     return;
   }
   const destDir = await resolveInRoot(root, o.destAbs);
+  const fresh = !(await lstat(destDir).then(() => true, () => false));
   await mkdir(destDir, { recursive: true, mode: 0o755 });
   const rels = ctx && ctxRel !== undefined
     ? (await ctx.entries(ctxRel)).map((p) => (p === ctxRel ? '' : ctxRel === '.' ? p : p.slice(ctxRel.length + 1)))
-    : await walkAll(src);
-  for (const rel of rels) {
+    : null;
+  if (fresh) {
+    // Nothing below a directory this copy made can be in the way: the fast path (copy.ts). With
+    // `linkFrom`, files are hard-linked, so the tree is made in the overlay's upper dir itself
+    // (<dir>/diff beside <dir>/rootfs, as layers.mountRootfs makes them): nothing looks it up
+    // through the mount before the step unmounts, and a later lookup finds it there.
+    const target = linkFrom ? join(dirname(root), 'diff', posix.relative(root, destDir)) : destDir;
+    return copyIntoFreshDir(src, target, rels, { mode: o.mode, linkFrom, ownerOf: (st) => (fromContext || o.owner.uid !== 0 || o.owner.gid !== 0 ? [o.owner.uid, o.owner.gid] : [st.uid, st.gid]) });
+  }
+  for (const rel of rels ?? await walkAll(src)) {
     if (rel === '') continue;
     await place(join(src, rel), await resolveInRoot(root, posix.join(o.destAbs, rel)));
   }
@@ -1037,13 +1190,64 @@ export function healthcheck(ins: Instruction, shell: string[]): Healthcheck {
   return hc;
 }
 
+/**
+ * Go's `%q` of a *container.HealthConfig, as docker's dispatchHealthcheck writes it: durations by
+ * their String(), Retries as a quoted rune (`'\x03'`). Docker 25+ (API 1.44+) has StartInterval;
+ * dockerd 20.10 printed one duration fewer.
+ */
 function hcText(hc: Healthcheck): string {
-  return `&{${goQuote(hc.Test)} "${hc.Interval ?? 0}" "${hc.Timeout ?? 0}" "${hc.StartPeriod ?? 0}" "${hc.StartInterval ?? 0}" '${hc.Retries ?? 0}'}`;
+  const d = (ns: number | undefined): string => `"${goDurationString(ns ?? 0)}"`;
+  return `&{${goQuote(hc.Test)} ${d(hc.Interval)} ${d(hc.Timeout)} ${d(hc.StartPeriod)} ${d(hc.StartInterval)} ${goQuoteRune(hc.Retries ?? 0)}}`;
+}
+
+/** Go's time.Duration.String(): "0s", "1.5s", "500ms", "1m30s", "1h0m0s". */
+export function goDurationString(ns: number): string {
+  if (ns === 0) return '0s';
+  const neg = ns < 0;
+  let u = Math.abs(ns);
+  const trim = (v: string): string => v.replace(/\.?0+$/, '');
+  const frac = (v: number, digits: number): string => trim((v / 10 ** digits).toFixed(digits));
+  let out: string;
+  if (u < 1e9) {
+    out = u < 1e3 ? `${u}ns` : u < 1e6 ? `${frac(u, 3)}µs` : `${frac(u, 6)}ms`;
+  } else {
+    const h = Math.floor(u / 3600e9);
+    u -= h * 3600e9;
+    const m = Math.floor(u / 60e9);
+    u -= m * 60e9;
+    const secs = `${frac(u, 9)}s`;
+    out = h > 0 ? `${h}h${m}m${secs}` : m > 0 ? `${m}m${secs}` : secs;
+  }
+  return neg ? `-${out}` : out;
+}
+
+/** Go's %q of an int: strconv.QuoteRune ('a', '\x02', '\n', '\u0080'). */
+export function goQuoteRune(r: number): string {
+  const named: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v', 39: "\\'", 92: '\\\\' };
+  if (named[r] !== undefined) return `'${named[r]}'`;
+  if (r < 0x20 || r === 0x7f) return `'\\x${r.toString(16).padStart(2, '0')}'`;
+  if (r < 0x7f || (r >= 0xa0 && r <= 0x10ffff && !(r >= 0xd800 && r < 0xe000))) return `'${String.fromCodePoint(r)}'`;
+  return `'\\u${(r >= 0x80 && r < 0xa0 ? r : 0xfffd).toString(16).padStart(4, '0')}'`;
 }
 
 /** Go's %q of a []string: ["a" "b c"]. */
 function goQuote(argv: readonly string[]): string {
   return `[${argv.map((a) => JSON.stringify(a)).join(' ')}]`;
+}
+
+/** A `--parents` copy of a source whose path below its pivot is `keep`: a directory lands at dest/keep, a file in dest/dirname(keep). */
+function parentsOpts(o: CopyOpts, keep: string, isDir: boolean): CopyOpts {
+  const sub = isDir ? keep : posix.dirname(keep);
+  return { ...o, multi: true, destAbs: `${posix.join(o.destAbs, sub === '.' ? '' : sub).replace(/\/+$/, '')}/` };
+}
+
+/** `--chmod` in symbolic form, after the copy: each copied path gets `fn(mode, isDir)`; symlinks keep theirs. `rels`: a directory's entries, or null for one file named `name`. */
+async function chmodCopied(root: string, o: CopyOpts, name: string, rels: string[] | null, fn: (mode: number, isDir: boolean) => number): Promise<void> {
+  const targets = rels === null ? [await destFor(root, o, name)] : await Promise.all(rels.map((r) => resolveInRoot(root, posix.join(o.destAbs, r))));
+  for (const t of targets) {
+    const st = await lstat(t);
+    if (!st.isSymbolicLink()) await chmod(t, fn(st.mode, st.isDirectory()));
+  }
 }
 
 function proxyArg(buildArgs: Record<string, string | null>, name: string): string | undefined {

@@ -124,7 +124,7 @@ export class CacheMounts {
   }
 
   /** Acquires the directory of `id` under its sharing mode; call `release` when the RUN ends. */
-  async acquire(id: string, sharing: 'shared' | 'private' | 'locked', init?: { mode?: number; uid?: number; gid?: number }): Promise<{ dir: string; release: () => Promise<void> }> {
+  async acquire(id: string, sharing: 'shared' | 'private' | 'locked', init?: { mode?: number; uid?: number; gid?: number; seed?: (dir: string) => Promise<void> }): Promise<{ dir: string; release: () => Promise<void> }> {
     const dir = join(this.root, CacheMounts.dirName(id));
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const fresh = await lstat(dir).then(() => false, () => true);
@@ -134,6 +134,8 @@ export class CacheMounts {
         const { chown } = await import('node:fs/promises');
         await chown(dir, init.uid ?? 0, init.gid ?? 0);
       }
+      // `from=`: a new cache starts as a copy of that stage's (or image's) `source` (BuildKit's base of the cache mount).
+      if (init?.seed) await init.seed(dir).catch(async (err: unknown) => { await rm(dir, { recursive: true, force: true }); throw err; });
     }
     if (sharing === 'private' && (this.#users.get(dir) ?? 0) > 0) {
       const tmp = await mkdtemp(join(this.root, '.private-'));

@@ -353,8 +353,12 @@ export class Client {
   imageBuild(context: Readable, opts: {
     tags?: string[]; dockerfile?: string; buildArgs?: Record<string, string | null>; target?: string; labels?: Record<string, string>;
     noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string; signal?: AbortSignal;
+    /** `--cache-from` (docker's `cachefrom`); `--no-cache-filter` (hako's `nocachefilter`). */
+    cacheFrom?: string[]; noCacheFilter?: string[];
     /** `--secret`: sent in hako's own X-Hako-Build-Secrets header (docker's classic /build has none). */
     secrets?: Record<string, Buffer>;
+    /** Ask hakod for `{id: "hako.build.step", aux}` step events (hako's TTY display). */
+    stepEvents?: boolean;
   } = {}): Promise<IncomingMessage> {
     const secrets: Record<string, string> = opts.secrets && Object.keys(opts.secrets).length > 0
       ? { 'X-Hako-Build-Secrets': Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(opts.secrets).map(([k, v]) => [k, v.toString('base64')])))).toString('base64') }
@@ -371,6 +375,9 @@ export class Client {
         q: opts.quiet || undefined,
         pull: opts.pull || undefined,
         networkmode: opts.networkMode,
+        hakosteps: opts.stepEvents || undefined,
+        cachefrom: opts.cacheFrom && opts.cacheFrom.length > 0 ? JSON.stringify(opts.cacheFrom) : undefined,
+        nocachefilter: opts.noCacheFilter && opts.noCacheFilter.length > 0 ? JSON.stringify(opts.noCacheFilter) : undefined,
       },
       headers: { 'Content-Type': 'application/x-tar', ...secrets },
       body: context,

@@ -68,7 +68,12 @@ export interface ArchiveStat {
 }
 
 export interface ContainerService {
-  create(body: Json, opts: { name?: string; platform?: string }): Promise<{ Id: string; Warnings: string[] }>;
+  /**
+   * `scratch`: an engine-internal container whose changes are never kept as a durable container
+   * (a build step's: its upper dir becomes a layer, as unsynced as an unpacked one): its rootfs
+   * is mounted volatile. Not reachable from the API.
+   */
+  create(body: Json, opts: { name?: string; platform?: string; scratch?: boolean }): Promise<{ Id: string; Warnings: string[] }>;
   inspect(ref: string, opts?: { size?: boolean }): Promise<Json>;
   list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters }): Promise<Json[]>;
   start(ref: string, opts?: { detachKeys?: string }): Promise<void>;
@@ -205,6 +210,10 @@ export interface BuildService {
     dockerfile?: string; tags?: string[]; buildArgs?: Record<string, string | null>; target?: string;
     labels?: Record<string, string>; noCache?: boolean; quiet?: boolean; pull?: boolean; networkMode?: string;
     secrets?: Record<string, Buffer>; signal?: AbortSignal;
+    /** --cache-from images (history as cache source); --no-cache-filter stages. */
+    cacheFrom?: string[]; noCacheFilter?: string[];
+    /** Also send `{id: "hako.build.step", aux}` step events for a display (src/build/step-events.ts). */
+    stepEvents?: boolean;
   }, progress: (msg: Json) => void): Promise<string>;
   /** POST /build/prune: all (not only what no tagged image is built on), until (a Go duration back from now, or a timestamp), keepStorage (bytes). */
   prune?(opts: { all?: boolean; until?: string; keepStorage?: number }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;

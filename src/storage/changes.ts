@@ -3,6 +3,7 @@
  * - `changesOf`, for `docker diff`. Kinds as the Docker API numbers them
  *   (ContainerChangeResponseItem): 0 modified, 1 added, 2 deleted. Like Docker, a directory that
  *   exists below and holds changes is reported as modified; all inside an added directory is added.
+ * - `hasChanges`, whether a build step's upper dir makes a layer at all;
  * - `tarUpperAsLayer`, for `docker commit`: the upper dir as an image layer tar.
  */
 import { lstat, readdir } from 'node:fs/promises';
@@ -47,6 +48,21 @@ export async function changesOf(upperDir: string, lowerDirs: readonly string[]):
   };
   await walk('');
   return changes.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+}
+
+/**
+ * Whether `upperDir` changes anything over `lowerDirs`: `changesOf(...).length > 0` without the
+ * walk. Any entry other than a whiteout is a change (added, or modified: a copied-up directory
+ * holds a change or is one), so only the top level is read, and a top-level whiteout counts when
+ * what it hides exists below.
+ */
+export async function hasChanges(upperDir: string, lowerDirs: readonly string[]): Promise<boolean> {
+  const view = new LowerView(lowerDirs);
+  for (const name of await readdir(upperDir)) {
+    if (!isOverlayWhiteout(await lstat(join(upperDir, name)))) return true;
+    if (await view.exists(name)) return true;
+  }
+  return false;
 }
 
 /**

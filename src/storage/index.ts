@@ -14,7 +14,7 @@ export { ContentStore, type BlobInfo, type IngestOptions } from './content-store
 export { digestHex, isDigest, sha256Of, nextChainId, chainIdOf } from './digest.js';
 export { applyLayerTar, type ApplyMode, type ApplyOptions, type ApplyResult } from './layer-apply.js';
 export { tarDirectory, type TarDirectoryOptions } from './tar-out.js';
-export { changesOf, tarUpperAsLayer, type Change } from './changes.js';
+export { changesOf, hasChanges, tarUpperAsLayer, type Change } from './changes.js';
 export { LayerStore, type LayerInfo, type CreateLayerOptions, type LayerStoreOptions } from './layer-store.js';
 export { cleanEntryPath, resolveInRoot } from './paths.js';
-export { detectCompression, type Compression } from './decompress.js';
+export { detectCompression, gunzipStream, maybeGunzip, peek as peekStream, type Compression } from './decompress.js';

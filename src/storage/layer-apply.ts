@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
@@ -31,6 +31,13 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Owner translation of every entry (userns-remap: container ids to host ids). */
   mapIds?: IdMapper;
+  /**
+   * docker cp's `noOverwriteDirNonDir` (moby's TarOptions.NoOverwriteDirNonDir): an entry may not
+   * replace an existing directory by a non-directory, nor a non-directory by a directory; the
+   * copy fails with docker's message instead. `shownAs` is the target directory's path as the
+   * user knows it (the container path), for that message.
+   */
+  noOverwriteDirNonDir?: { shownAs: string };
 }
 
 /** (uid, gid) -> (uid, gid), for userns-remap's shifted ownership. */
@@ -66,7 +73,7 @@ export async function applyLayerTar(input: Readable, targetDir: string, opts: Ap
   });
   const source = await uncompressed(input);
   const extract = tar.extract();
-  const applier = new Applier(targetDir, opts.mode);
+  const applier = new Applier(targetDir, opts.mode, opts.noOverwriteDirNonDir);
   const piping = pipeline(source, tap, extract, opts.signal ? { signal: opts.signal } : {});
   piping.catch(() => {}); // its error also ends the entry loop below, which throws it
   try {
@@ -93,10 +100,12 @@ class Applier {
   /** Host paths this tar created, which an opaque marker in 'flatten' mode must keep. */
   #created = new Set<string>();
   #dirTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
+  #noOverwriteDirNonDir: { shownAs: string } | undefined;
 
-  constructor(root: string, mode: ApplyMode) {
+  constructor(root: string, mode: ApplyMode, noOverwriteDirNonDir?: { shownAs: string }) {
     this.#root = root;
     this.#mode = mode;
+    this.#noOverwriteDirNonDir = noOverwriteDirNonDir;
   }
 
   async apply(header: Header, entry: Entry): Promise<void> {
@@ -117,6 +126,13 @@ class Applier {
     const path = join(parent, base);
     const existing = await lstatOrNull(path);
     const type = header.type ?? 'file';
+    if (existing && this.#noOverwriteDirNonDir && existing.isDirectory() !== (type === 'directory')) {
+      const dest = this.#noOverwriteDirNonDir.shownAs;
+      const shown = JSON.stringify(posix.join(dest, rel));
+      throw new InvalidArgument(existing.isDirectory()
+        ? `cannot overwrite directory ${shown} with non-directory ${JSON.stringify(dest)}`
+        : `cannot overwrite non-directory ${shown} with directory ${JSON.stringify(dest)}`);
+    }
     if (existing && !(existing.isDirectory() && type === 'directory')) {
       await rm(path, { recursive: true, force: true });
       this.#knownDirs.clear();
@@ -133,6 +149,8 @@ class Applier {
         break;
       case 'symlink':
         await symlink(header.linkname ?? '', path);
+        // A symlink's own size counts, as in docker's layer sizes and tar-out's (the same layer, however it came).
+        this.size += Buffer.byteLength(header.linkname ?? '');
         break;
       case 'link':
         await link(await this.#linkTarget(header), path);

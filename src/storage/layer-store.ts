@@ -13,7 +13,7 @@
  * half layer.
  */
 import { randomBytes } from 'node:crypto';
-import { chown, lstat, mkdir, readdir, rename, rm, rmdir, stat, symlink, unlink, utimes } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, rmdir, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
@@ -40,6 +40,11 @@ export interface CreateLayerOptions {
   /** Refuse the tar (InvalidArgument) unless its uncompressed sha256 is this. */
   expectedDiffId?: string;
   signal?: AbortSignal;
+  /**
+   * The parent layer is still being created (a pull unpacks layers side by side): the tar
+   * unpacks at once, and the layer commits only after this settled (a rejection fails it too).
+   */
+  parentReady?: Promise<unknown>;
 }
 
 export interface AdoptLayerOptions {
@@ -110,7 +115,7 @@ export class LayerStore {
    * `tar` is not read at all (it is destroyed). On any failure nothing is left behind.
    */
   async createLayer(parentChainId: string | null, tar: Readable, opts: CreateLayerOptions = {}): Promise<LayerInfo> {
-    if (parentChainId !== null) this.get(parentChainId);
+    if (parentChainId !== null && opts.parentReady === undefined) this.get(parentChainId);
     if (opts.expectedDiffId !== undefined) {
       const known = this.#get.get(nextChainId(parentChainId, opts.expectedDiffId));
       if (known) {
@@ -127,6 +132,7 @@ export class LayerStore {
         throw new InvalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${diffId}; the layer is corrupt or not the one the image config names`);
       }
       const chainId = nextChainId(parentChainId, diffId);
+      if (opts.parentReady !== undefined) await opts.parentReady;
       return await this.#serialized(() => this.#commit(temp, { chainId, diffId, parent: parentChainId, size }));
     } finally {
       await rm(temp, { recursive: true, force: true });
@@ -162,9 +168,11 @@ export class LayerStore {
         if (!keep) dropped.push(rel);
         return keep;
       };
-      const diffId = await opts.storeTar(tarLayerDir(tree, { keepWhiteout, ...(opts.signal ? { signal: opts.signal } : {}) }));
+      // The tar counts the bytes of the files as it goes: no second walk for the layer's size.
+      const stats = { fileBytes: 0 };
+      const diffId = await opts.storeTar(tarLayerDir(tree, { keepWhiteout, stats, ...(opts.signal ? { signal: opts.signal } : {}) }));
       await removeWhiteouts(tree, dropped);
-      const size = await contentSize(tree);
+      const size = stats.fileBytes;
       const chainId = nextChainId(parentChainId, diffId);
       return await this.#serialized(() => this.#commit(temp, { chainId, diffId, parent: parentChainId, size }));
     } finally {
@@ -237,7 +245,7 @@ export class LayerStore {
    * at <containerDir>/rootfs, with its writable layer in <containerDir>/diff. Returns the rootfs
    * path; mounting an already mounted container just returns it.
    */
-  async mountRootfs(chainId: string | null, containerDir: string, opts: { initDir?: string } = {}): Promise<string> {
+  async mountRootfs(chainId: string | null, containerDir: string, opts: { initDir?: string; volatile?: boolean } = {}): Promise<string> {
     await this.#init();
     const rootfs = join(containerDir, 'rootfs');
     const upperDir = join(containerDir, 'diff');
@@ -252,16 +260,20 @@ export class LayerStore {
     if (opts.initDir) lowers.unshift(opts.initDir);
     await Promise.all([upperDir, workDir, rootfs].map((p) => mkdir(p, { recursive: true, mode: 0o755 })));
     if (await isMountPoint(rootfs)) return rootfs;
+    // A volatile mount leaves work/incompat/volatile behind, and overlay refuses any later mount
+    // over that work dir. Ours were unmounted cleanly (or belong to --rm containers): drop it.
+    await rm(join(workDir, 'work', 'incompat'), { recursive: true, force: true });
     if (this.#idmap) return this.#mountIdmapped(lowers.map((l) => resolve(this.root, l)), containerDir, upperDir, workDir, rootfs, this.#idmap);
     const absolute = lowers.map((l) => resolve(this.root, l));
-    if (overlayData({ lowerDirs: absolute, upperDir, workDir }).length <= MOUNT_DATA_MAX) {
-      await mountOverlay({ lowerDirs: absolute, upperDir, workDir, target: rootfs });
+    const volatile = opts.volatile === true;
+    if (overlayData({ lowerDirs: absolute, upperDir, workDir, volatile }).length <= MOUNT_DATA_MAX) {
+      await mountOverlay({ lowerDirs: absolute, upperDir, workDir, target: rootfs, volatile });
     } else {
-      const data = overlayData({ lowerDirs: lowers, upperDir, workDir });
+      const data = overlayData({ lowerDirs: lowers, upperDir, workDir, volatile });
       if (data.length > MOUNT_DATA_MAX) {
         throw new InvalidArgument(`image with ${lowers.length} layers: too deep to mount as one overlay (the mount options exceed ${MOUNT_DATA_MAX} bytes); squash some layers`);
       }
-      await mountOverlay({ lowerDirs: lowers, upperDir, workDir, target: rootfs, cwd: this.root });
+      await mountOverlay({ lowerDirs: lowers, upperDir, workDir, target: rootfs, cwd: this.root, volatile });
     }
     return rootfs;
   }
@@ -381,28 +393,6 @@ async function removeWhiteouts(tree: string, rels: readonly string[]): Promise<v
     for (const p of paths) await unlink(p);
     await utimes(d, st.atime, st.mtime);
   }
-}
-
-/** Bytes of regular file content in `tree`, each inode once (what unpacking its tar counts). */
-async function contentSize(tree: string): Promise<number> {
-  const seen = new Set<number>();
-  let size = 0;
-  const walk = async (d: string): Promise<void> => {
-    for (const ent of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, ent.name);
-      if (ent.isDirectory()) await walk(p);
-      else if (ent.isFile()) {
-        const st = await lstat(p);
-        if (st.nlink > 1) {
-          if (seen.has(st.ino)) continue;
-          seen.add(st.ino);
-        }
-        size += st.size;
-      }
-    }
-  };
-  await walk(tree);
-  return size;
 }
 
 function toInfo(row: LayerRow): LayerInfo {

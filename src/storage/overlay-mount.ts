@@ -26,10 +26,16 @@ export interface OverlayMount {
   target: string;
   /** Directory relative lower dirs are resolved from. */
   cwd?: string;
+  /**
+   * Overlay's `volatile` (Linux 5.10): no sync of the upper filesystem, on syncfs nor at unmount
+   * (without it, every unmount writes back all the host filesystem's dirty data). For one-shot
+   * mounts whose upper dir is thrown away or kept by other means (a build step's).
+   */
+  volatile?: boolean;
 }
 
-export function overlayData(m: Pick<OverlayMount, 'lowerDirs' | 'upperDir' | 'workDir'>): string {
-  return `lowerdir=${m.lowerDirs.join(':')},upperdir=${m.upperDir},workdir=${m.workDir}`;
+export function overlayData(m: Pick<OverlayMount, 'lowerDirs' | 'upperDir' | 'workDir' | 'volatile'>): string {
+  return `lowerdir=${m.lowerDirs.join(':')},upperdir=${m.upperDir},workdir=${m.workDir}${m.volatile ? ',volatile' : ''}`;
 }
 
 export async function mountOverlay(m: OverlayMount): Promise<void> {
@@ -54,6 +60,8 @@ export async function mountOverlay(m: OverlayMount): Promise<void> {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', data, m.target], m.cwd ? { cwd: m.cwd } : {});
     }
   } catch (err) {
+    // A kernel before 5.10 knows no `volatile`: the mount is made without it (and syncs at unmount).
+    if (m.volatile && errnoOf(err) === 'EINVAL') return mountOverlay({ ...m, volatile: false });
     throw new Internal(`mount overlay on ${m.target}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -9,7 +9,21 @@ import { boolParam, filtersParam, stringParam } from '../query.js';
 import { JsonProgress, sendJson } from '../reply.js';
 
 /** Query parameters Docker's /build takes that change nothing here (resource limits of RUN containers are not applied yet). */
-const IGNORED = new Set(['rm', 'forcerm', 'session', 'version', 'platform', 'cachefrom', 'shmsize', 'memory', 'memswap', 'cpushares', 'cpusetcpus', 'cpusetmems', 'cpuperiod', 'cpuquota', 'ulimits', 'extrahosts', 'isolation', 'squash', 'outputs', 'buildid']);
+const IGNORED = new Set(['rm', 'forcerm', 'session', 'version', 'platform', 'shmsize', 'memory', 'memswap', 'cpushares', 'cpusetcpus', 'cpusetmems', 'cpuperiod', 'cpuquota', 'ulimits', 'extrahosts', 'isolation', 'squash', 'outputs', 'buildid']);
+
+/** A JSON array of strings in the query (`cachefrom=["app:1"]`); docker's CLI sends it so. */
+function jsonList(call: Call, name: string): string[] {
+  const text = stringParam(call.query, name);
+  if (!text) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new InvalidArgument(`query parameter "${name}" is not JSON: ${text}`);
+  }
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new InvalidArgument(`query parameter "${name}" must be a JSON array of strings`);
+  return v as string[];
+}
 
 function jsonMap(call: Call, name: string): Record<string, string | null> {
   const text = stringParam(call.query, name);
@@ -55,11 +69,14 @@ async function build(call: Call): Promise<void> {
   const labels = jsonMap(call, 'labels') as Record<string, string>;
   const buildArgs = jsonMap(call, 'buildargs');
   const secrets = secretsOf(call);
+  const cacheFrom = jsonList(call, 'cachefrom');
+  // hako's --no-cache-filter (the classic /build has none; BuildKit's frontend option no-cache).
+  const noCacheFilter = jsonList(call, 'nocachefilter');
   const progress = new JsonProgress(call.res);
   const abort = new AbortController();
   const onClose = () => { if (!call.res.writableFinished) abort.abort(new Error('the client disconnected')); };
   call.res.on('close', onClose);
-  const unknown = [...new Set(q.keys())].filter((k) => !IGNORED.has(k) && !['t', 'dockerfile', 'buildargs', 'target', 'labels', 'nocache', 'q', 'pull', 'networkmode', 'remote'].includes(k));
+  const unknown = [...new Set(q.keys())].filter((k) => !IGNORED.has(k) && !['t', 'dockerfile', 'buildargs', 'target', 'labels', 'nocache', 'q', 'pull', 'networkmode', 'remote', 'cachefrom', 'nocachefilter', 'hakosteps'].includes(k));
   try {
     if (unknown.length > 0) progress.send({ stream: `[Warning] build options not supported by hako, ignored: ${unknown.join(', ')}\n` });
     const networkMode = stringParam(q, 'networkmode');
@@ -74,6 +91,10 @@ async function build(call: Call): Promise<void> {
       quiet: boolParam(q, 'q'),
       pull: boolParam(q, 'pull'),
       secrets,
+      ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
+      ...(noCacheFilter.length > 0 ? { noCacheFilter } : {}),
+      // hako's own: structured step events for `hako build`'s TTY display (src/build/step-events.ts).
+      stepEvents: boolParam(q, 'hakosteps'),
       signal: abort.signal,
     }, (m) => { if (!call.res.destroyed) progress.send(m); });
   } catch (err) {

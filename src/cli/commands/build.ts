@@ -1,16 +1,15 @@
 /**
  * `hako build [OPTIONS] PATH | -`: packs the context directory (without what `.dockerignore`
  * leaves out; the Dockerfile and .dockerignore always go), streams it to POST /build, and shows
- * the progress: docker's classic output, or with `--progress plain` one `#N` line per step
- * output with CACHED for steps taken from the cache.
+ * the progress: on a terminal (`--progress tty`, or auto when stderr is one) BuildKit-like frames
+ * on stderr (../build-display/), else docker's classic output, or with `--progress plain` one `#N`
+ * line per step output with CACHED for steps taken from the cache; `-q`/`--progress quiet` the id.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { tarDirectory } from '../../storage/tar-out.js';
 import { IgnoreMatcher } from '../../build/dockerignore.js';
 import { jsonLines } from '../../client/index.js';
 import type { Command } from '../command.js';
@@ -28,8 +27,10 @@ export const build: Command = {
       { name: 'target', kind: 'string', usage: 'Set the target build stage to build' },
       { name: 'label', kind: 'stringArray', usage: 'Set metadata for an image' },
       { name: 'no-cache', kind: 'bool', usage: 'Do not use cache when building the image' },
+      { name: 'no-cache-filter', kind: 'stringArray', usage: 'Do not cache specified stages' },
+      { name: 'cache-from', kind: 'stringArray', usage: 'External cache sources (images)' },
       { name: 'pull', kind: 'bool', usage: 'Always attempt to pull a newer version of the image' },
-      { name: 'progress', kind: 'string', usage: 'Set type of progress output ("auto", "plain", "tty")' },
+      { name: 'progress', kind: 'string', usage: 'Set type of progress output ("auto", "plain", "tty", "quiet")' },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress the build output and print image ID on success' },
       { name: 'iidfile', kind: 'string', usage: 'Write the image ID to the file' },
       { name: 'network', kind: 'string', usage: 'Set the networking mode for the RUN instructions during build' },
@@ -40,7 +41,7 @@ export const build: Command = {
   },
   async run(cli, flags, args) {
     const progress = flags.string('progress') || 'auto';
-    if (!['auto', 'plain', 'tty'].includes(progress)) throw new StatusError(125, `invalid --progress "${progress}": use auto, plain or tty`);
+    if (!['auto', 'plain', 'tty', 'quiet'].includes(progress)) throw new StatusError(125, `invalid --progress "${progress}": use auto, plain, tty or quiet`);
     const platform = flags.string('platform');
     if (platform && !/^linux(\/(amd64|x86_64))?$/.test(platform) && process.arch === 'x64') throw new StatusError(125, `--platform ${platform}: hako builds for linux/amd64 only`);
     const buildArgs: Record<string, string | null> = {};
@@ -59,6 +60,8 @@ export const build: Command = {
     const contextArg = args[0] as string;
     const file = flags.string('file');
     let context: Readable;
+    /** The Dockerfile's text when it is at hand, for the TTY display's error snippet. */
+    let dockerfileText: string | undefined;
     let dockerfile: string | undefined;
     if (contextArg === '-') {
       if (file === '-') throw new StatusError(125, 'invalid argument: can\'t use stdin for both build context and dockerfile');
@@ -82,16 +85,33 @@ export const build: Command = {
         } else dockerfile = rel.split(sep).join('/');
       }
       context = await packContext(dir, dockerfile ?? 'Dockerfile', extra);
+      dockerfileText = extra ? extra.content.toString('utf8') : await readFile(join(dir, dockerfile ?? 'Dockerfile'), 'utf8').catch(() => undefined);
     }
     const client = await cli.client();
-    const quiet = flags.bool('quiet');
+    const quiet = flags.bool('quiet') || progress === 'quiet';
+    // The TTY display (build-display/) draws on stderr, as buildx does: auto picks it when stderr is a terminal.
+    const errTty = cli.stderr as typeof cli.stderr & { columns?: number; rows?: number };
+    const tty = !quiet && (progress === 'tty' || (progress === 'auto' && errTty.isTTY === true && process.env.TERM !== 'dumb'));
     const network = flags.string('network');
     const target = flags.string('target');
     const res = await client.imageBuild(context, {
       tags: flags.array('tag'), buildArgs, labels, noCache: flags.bool('no-cache'), quiet, pull: flags.bool('pull'),
       ...(dockerfile ? { dockerfile } : {}), ...(target ? { target } : {}), ...(network ? { networkMode: network } : {}),
       ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+      cacheFrom: flags.array('cache-from').map((c) => cacheFromRef(c)), noCacheFilter: flags.array('no-cache-filter').flatMap((s) => s.split(',')).filter((s) => s !== ''),
+      // Step events: the TTY display's input; otherwise only the failing step's Dockerfile line is taken from them.
+      ...(quiet ? {} : { stepEvents: true }),
     });
+    if (tty) {
+      const { followBuildOnTty } = await import('../build-display/index.js');
+      const built = await followBuildOnTty(jsonLines(res), {
+        out: cli.stderr, tags: flags.array('tag'), ...(dockerfileText !== undefined ? { dockerfile: dockerfileText } : {}),
+        ...(errTty.columns ? { width: errTty.columns } : {}), ...(errTty.rows ? { rows: errTty.rows } : {}),
+      });
+      const iidfile = flags.string('iidfile');
+      if (iidfile) await writeFile(iidfile, built);
+      return;
+    }
     let id = '';
     let step = 0;
     let partial = '';
@@ -110,11 +130,21 @@ export const build: Command = {
         cli.stdout.write(step > 0 ? `#${step} ${line.replace(/^ ---> /, '')}\n` : `${line}\n`);
       }
     };
+    /** `Dockerfile:7` of the step that failed, when hakod said which (its step events). */
+    let failedAt = '';
+    const stepLines = new Map<number, string>();
     for await (const msg of jsonLines(res)) {
       if (msg.error || msg.errorDetail?.message) {
         if (partial) show('\n');
         const code = (msg.errorDetail as { code?: number } | undefined)?.code;
-        throw new StatusError(typeof code === 'number' && code > 0 ? code : 1, msg.errorDetail?.message ?? msg.error ?? 'build failed');
+        const message = msg.errorDetail?.message ?? msg.error ?? 'build failed';
+        throw new StatusError(typeof code === 'number' && code > 0 ? code : 1, failedAt && !/^\S+:\d+: /.test(message) ? `${failedAt}: ${message}` : message);
+      }
+      if (msg.id === 'hako.build.step') {
+        const ev = msg.aux as { event?: string; step?: number; line?: number; file?: string } | undefined;
+        if (ev?.event === 'start' && ev.line) stepLines.set(ev.step ?? 0, `${ev.file ?? 'Dockerfile'}:${ev.line}`);
+        if (ev?.event === 'error') failedAt = stepLines.get(ev.step ?? 0) ?? '';
+        continue;
       }
       const aux = msg.aux as { ID?: string } | undefined;
       if (aux?.ID) id = aux.ID;
@@ -186,33 +216,26 @@ async function packContext(dir: string, dockerfile: string, extra: { name: strin
   }
   const ignore = new IgnoreMatcher(lines);
   const always = new Set([dockerfile, '.dockerignore', `${dockerfile}.dockerignore`]);
-  const pack = tar.pack();
-  const entry = (header: Partial<tar.Header> & { name: string }, body?: Buffer): Promise<void> => new Promise((res, rej) => {
-    pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? rej(err) : res()));
+  // storage's tar writer (synchronous walk in time slices, headers straight into big chunks):
+  // a context of small files packs several times faster than with a stream entry per file.
+  return tarDirectory(dir, {
+    select: (r, isDir) => {
+      if (always.has(r) || !ignore.ignored(r)) return 'take';
+      return isDir && ignore.mayIncludeBelow(r) ? 'below' : 'skip';
+    },
+    // Owners and xattrs are not sent: the daemon makes COPY'd files root's unless --chown says otherwise.
+    mapIds: () => [0, 0],
+    xattrs: false,
+    append: extra ? [{ name: extra.name, mode: 0o600, content: extra.content }] : [],
   });
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(dir, rel))).sort()) {
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const abs = join(dir, r);
-      const st = await lstat(abs);
-      const skip = !always.has(r) && ignore.ignored(r);
-      if (skip && !(st.isDirectory() && ignore.mayIncludeBelow(r))) continue;
-      // Owners are not sent: the daemon makes COPY'd files root's unless --chown says otherwise.
-      const base = { name: r, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: st.mtime };
-      if (st.isDirectory()) {
-        if (!skip) await entry({ ...base, name: `${r}/`, type: 'directory' });
-        await walk(r);
-      } else if (skip) continue;
-      else if (st.isSymbolicLink()) await entry({ ...base, type: 'symlink', linkname: await readlink(abs) });
-      else if (st.isFile()) {
-        const w = pack.entry({ ...base, type: 'file', size: st.size });
-        await pipeline(createReadStream(abs), w as unknown as NodeJS.WritableStream);
-      }
-    }
-  };
-  (async () => {
-    await walk('');
-    if (extra) await entry({ name: extra.name, mode: 0o600, type: 'file', size: extra.content.length }, extra.content);
-  })().then(() => pack.finalize(), (e: Error) => pack.destroy(e));
-  return pack as unknown as Readable;
+}
+
+/** `--cache-from`: an image name, or BuildKit's `type=registry,ref=NAME` spelled for an image here; other cache exporters are refused. */
+function cacheFromRef(spec: string): string {
+  if (!spec.includes('=')) return spec;
+  const kv = new Map(spec.split(',').map((f) => { const eq = f.indexOf('='); return [f.slice(0, eq), f.slice(eq + 1)] as [string, string]; }));
+  const type = kv.get('type') ?? 'registry';
+  const ref = kv.get('ref');
+  if (type !== 'registry' || !ref) throw new StatusError(125, `--cache-from ${spec}: hako's builder takes images as cache sources: --cache-from NAME[:TAG] (or type=registry,ref=NAME)`);
+  return ref;
 }

@@ -65,7 +65,7 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     process.stdout.write(`# debian bootstrap tests: bootstrap ${seconds(bootstrapMs)}, whole file ${seconds(Date.now() - fileStart)}\n`);
   });
 
-  it('bootstraps debian:bookworm with progress lines, a docker-like config and a history saying how', async (t) => {
+  it('bootstraps debian:bookworm with progress lines, a docker-like config and docker\'s two history entries', async (t) => {
     t.diagnostic(`debootstrap --variant=minbase bookworm + commit: ${seconds(bootstrapMs)}`);
     const out = ok(bootstrap, d);
     assert.match(out, /^I: Retrieving InRelease/m);
@@ -77,7 +77,11 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     const layers = ok(await d.hako(['image', 'inspect', '--format', '{{len .RootFS.Layers}}', 'debian:bookworm']), d).trim();
     assert.equal(layers, '1');
     const history = ok(await d.hako(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'debian:bookworm']), d).trim();
-    assert.match(history, /^hako image bootstrap --suite bookworm --variant minbase --mirror http\S+\|made with debootstrap \S+ --variant=minbase bookworm http\S+$/);
+    // Docker's debian images have two entries: the layer, then CMD ["bash"] as an empty layer.
+    assert.match(history, /^\/bin\/sh -c #\(nop\) {2}CMD \["bash"\]\|\nhako image bootstrap --suite bookworm --variant minbase --mirror http\S+\|made with debootstrap \S+ --variant=minbase bookworm http\S+$/);
+    const sizes = ok(await d.hako(['history', '--format', '{{.Size}}', 'debian:bookworm']), d).trim().split('\n');
+    assert.equal(sizes[0], '0B');
+    assert.match(sizes[1] as string, /^\d+(\.\d+)?MB$/);
   });
 
   it('runs cat /etc/debian_version in it, with an empty /dev in the image and no apt lists', async () => {
