@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,36 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
     else
       r = undefined(env);
   }
+  free(target);
+  return r;
+}
+
+// A new network namespace bound at `target` (an existing file), made by this thread: unshare
+// moves only the calling thread into it, the bind mount keeps it alive, and setns brings the
+// thread back. No other JavaScript runs meanwhile (this is synchronous on the main thread); a
+// thread that cannot return to its own namespace would spawn every later child in the wrong one,
+// so that (never seen) case aborts.
+static napi_value js_new_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  char *target;
+  if (!get_string(env, argv[0], "target", false, &target)) return NULL;
+  napi_value r = NULL;
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) {
+    r = throw_errno(env, errno, "open(/proc/thread-self/ns/net)", NULL);
+  } else if (unshare(CLONE_NEWNET) != 0) {
+    r = throw_errno(env, errno, "unshare(CLONE_NEWNET)", target);
+  } else {
+    int err = 0;
+    if (mount("/proc/thread-self/ns/net", target, NULL, MS_BIND, NULL) != 0) err = errno;
+    if (setns(self, CLONE_NEWNET) != 0) {
+      fprintf(stderr, "hako_native: cannot return to the original network namespace: %s\n", strerror(errno));
+      abort();
+    }
+    r = err ? throw_errno(env, err, "mount", target) : undefined(env);
+  }
+  if (self >= 0) close(self);
   free(target);
   return r;
 }
@@ -555,6 +586,9 @@ static void seqpacket_read_packets(seqpacket_t *s) {
   for (int i = 0; i < 64 && s->reading && !s->closed; i++) {  // level-triggered: fair to others
     ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
+    // The peer closed with packets of ours unread: the kernel reports that once, before the
+    // packets still queued for us (seqpacket_on_event); read those, then the hang-up.
+    if (n < 0 && errno == ECONNRESET) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     napi_handle_scope scope;
     napi_open_handle_scope(s->env, &scope);
@@ -576,7 +610,32 @@ static void seqpacket_read_packets(seqpacket_t *s) {
 
 static void seqpacket_on_event(uv_poll_t *h, int status, int events) {
   seqpacket_t *s = h->data;
+  if (status == UV_EBADF && !s->closed) {
+    // libuv turns POLLERR into UV_EBADF and stops the watcher. On a unix socket POLLERR is a
+    // pending socket error: ECONNRESET when the peer (conmon, at its exit) closed with packets
+    // of ours unread. The packets it sent before are still queued for us, and must not be lost
+    // (the container's last output lines): take the error (SO_ERROR clears it) and read on as
+    // at a hang-up. Any other error, or a really bad fd, ends the stream below.
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && (err == 0 || err == ECONNRESET)) {
+      s->events = 0;  // libuv stopped the watcher: let seqpacket_update start it again
+      seqpacket_update(s);
+      if (s->reading && !s->eof) seqpacket_read_packets(s);
+      if (s->want_write && !s->closed) {  // the next send reports EPIPE to the writer
+        s->want_write = false;
+        seqpacket_update(s);
+        napi_handle_scope scope;
+        napi_open_handle_scope(s->env, &scope);
+        seqpacket_call(s, s->on_writable, 0, NULL);
+        napi_close_handle_scope(s->env, scope);
+      }
+      return;
+    }
+    if (err != 0) status = -err;
+  }
   if (status < 0 && !s->closed) {  // e.g. EBADF: report it as the end of the stream
+    s->events = 0;  // libuv stopped the watcher
     s->eof = true;
     s->want_write = false;
     seqpacket_update(s);
@@ -789,6 +848,7 @@ NAPI_MODULE_INIT() {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setWinsize", NULL, js_set_winsize, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"newNetns", NULL, js_new_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"receiveFd", NULL, js_receive_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"seqpacketWatch", NULL, js_seqpacket_watch, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -120,7 +120,8 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     },
     ancestorIds(ref) {
       try {
-        return new Set([images.resolve(ref).id]);
+        const id = images.resolve(ref).id;
+        return new Set([id, ...images.descendants(id)]);
       } catch {
         return new Set();
       }
@@ -140,8 +141,10 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
       ...(opts.name && opts.name !== '.' ? { includeRoot: true, rebaseName: opts.name } : {}),
       ...(ids ? { mapIds: ids.toContainer } : {}),
     }),
-    async extractTar(tar: Readable, dir: string) {
-      await applyLayerTar(tar, dir, { mode: 'flatten', ...(ids ? { mapIds: ids.toHost } : {}) });
+    async extractTar(tar: Readable, dir: string, { owner, ...opts } = {}) {
+      const toHost = ids?.toHost;
+      const mapIds = owner ? (): [number, number] => (toHost ? toHost(owner.uid, owner.gid) : [owner.uid, owner.gid]) : toHost;
+      await applyLayerTar(tar, dir, { mode: 'flatten', ...opts, ...(mapIds ? { mapIds } : {}) });
     },
   };
 

@@ -17,7 +17,7 @@ export interface ResolvedImage {
 export interface ImagePort {
   /** NotFound `No such image: x` when absent. */
   resolve(ref: string): Promise<ResolvedImage>;
-  /** Image ids an `ancestor=` filter names. */
+  /** Image ids an `ancestor=` filter names: the image and every image built on it (none if unknown). */
   ancestorIds(ref: string): Set<string>;
   /** A new image from a container's changes on top of its image. */
   commit(opts: {
@@ -28,7 +28,8 @@ export interface ImagePort {
 
 export interface RootfsPort {
   /** Mounts (idempotently) the container's overlay rootfs under containerDir; returns its path. */
-  mount(chainId: string | null, containerDir: string, opts?: { initDir?: string }): Promise<string>;
+  /** `volatile`: the upper dir is never synced (an --rm container's: it is thrown away). */
+  mount(chainId: string | null, containerDir: string, opts?: { initDir?: string; volatile?: boolean }): Promise<string>;
   unmount(containerDir: string): Promise<void>;
   lowerDirs(chainId: string | null): string[];
   /** docker diff: changes in the container's upper dir. */
@@ -37,8 +38,13 @@ export interface RootfsPort {
   layerTar(upperDir: string, lowerDirs: string[]): Readable;
   /** A tar of a directory or file (export, cp out); `name` renames the top entry. */
   tarPath(path: string, opts: { name?: string }): Readable;
-  /** Extracts a tar onto a directory (cp in), refusing anything that lands outside it. */
-  extractTar(tar: Readable, dir: string): Promise<void>;
+  /**
+   * Extracts a tar onto a directory (cp in), refusing anything that lands outside it. With
+   * `noOverwriteDirNonDir`, no entry may replace a directory by a non-directory or the reverse
+   * (`shownAs`: the directory's container path, for the error). With `owner` (cp -a: the
+   * container's user, in the container's ids) every entry gets that owner.
+   */
+  extractTar(tar: Readable, dir: string, opts?: { noOverwriteDirNonDir?: { shownAs: string }; owner?: { uid: number; gid: number } }): Promise<void>;
 }
 
 export interface RuntimeUser {

@@ -13,7 +13,7 @@ import { checkFilterKeys, danglingFilter, filterTime, globToRegExp, labelsMatch,
 import { loadArchive } from './load.js';
 import type { ImageRecord, LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { addPulledImage, addRepoDigest, discardBlobs, pushSource, type PulledImage, type PushSource } from './registry-io.js';
+import { addPulledImage, addRepoDigest, discardBlobs, pushSource, useCompressedBlob, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
 import { tarUpperAsLayer } from '../storage/index.js';
@@ -50,6 +50,12 @@ export interface ImageServiceExtras {
   resolve(ref: string): ImageRecord;
   /** An image by full id; NotFound when absent. */
   get(id: string): ImageRecord;
+  /**
+   * The ids of the images built on top of image `id` (not itself): those whose parent chain
+   * (commit, build) reaches it, and those whose layers start with all of its layers and add more
+   * (moby's Children, as `ps --filter ancestor=` uses it; pulled and loaded images keep no parent).
+   */
+  descendants(id: string): string[];
   /** The image's config document (OCI image-spec config.md). */
   config(id: string): Promise<ImageConfig>;
   commit(opts: CommitOptions): Promise<{ Id: string }>;
@@ -62,6 +68,8 @@ export interface ImageServiceExtras {
   pushSource(id: string): Promise<PushSource>;
   /** Names an image by repo digest: "localhost:5000/app@sha256:..". */
   addRepoDigest(id: string, name: string): void;
+  /** Keeps the gzip blob a push made of an uncompressed layer as that layer's blob (registry-io.ts). */
+  useCompressedBlob(diffId: string, blob: { digest: string; mediaType: string }): Promise<void>;
   /** Deletes those blobs no image uses (what a failed pull downloaded). */
   discardBlobs(digests: readonly string[]): Promise<void>;
   /** The tags of a repository, familiar name: "localhost:5000/app" -> ["1.0", "latest"]. */
@@ -107,6 +115,22 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
   const service: HakoImageService = {
     resolve: (ref) => core.resolve(ref),
     get: (id) => core.get(id),
+    descendants(id) {
+      const base = core.get(id);
+      const all = core.records.all();
+      const byId = new Map(all.map((r) => [r.id, r]));
+      const stacksOn = (r: ImageRecord): boolean => {
+        const n = base.layers.length;
+        if (n > 0 && r.layers.length > n && r.layers[n - 1]?.chainId === base.chainId) return true;
+        const seen = new Set<string>();
+        for (let p = byId.get(r.parent); p && !seen.has(p.id); p = byId.get(p.parent)) {
+          if (p.id === base.id) return true;
+          seen.add(p.id);
+        }
+        return false;
+      };
+      return all.filter((r) => r.id !== base.id && stacksOn(r)).map((r) => r.id);
+    },
     config: (id) => core.config(id),
     applyChanges: (config, changes) => applyChanges(config, changes),
 
@@ -243,6 +267,7 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
     addPulled: (img) => addPulledImage(core, img),
     pushSource: (id) => pushSource(core, id),
     addRepoDigest: (id, name) => addRepoDigest(core, id, name),
+    useCompressedBlob: (diffId, blob) => useCompressedBlob(core, diffId, blob),
     discardBlobs: (digests) => discardBlobs(core, digests),
     tagsOf: (repo) => core.records.refsInRepo(familiarName(parseReference(repo))).filter((r) => r.kind === 'tag').map((r) => r.name.slice(r.repo.length + 1)),
 

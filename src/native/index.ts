@@ -5,6 +5,7 @@
  * - xattrs and mknod: layer apply (overlay whiteouts are char 0/0 devices, opaque dirs carry
  *   `trusted.overlay.opaque`), tar entries with xattrs and device nodes.
  * - mount/umount2: overlay rootfs without spawning mount(8) on the `run` hot path.
+ * - newNetns: a container's network namespace without spawning unshare(1), same reason.
  * - idmapMount: idmapped lower layers for userns-remap (no chowned copies of the layers).
  * - SOCK_SEQPACKET connect and I/O: conmon's attach socket. libuv cannot carry a SEQPACKET fd
  *   (net.Socket rejects it as an UNKNOWN handle), so `SeqpacketSocket` reads it with the addon.
@@ -39,6 +40,11 @@ export interface NativeAddon {
   /** An empty `fstype` or `data` is passed as NULL (bind mounts, remounts). */
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  /**
+   * Makes a new network namespace (only `lo`, down) and binds it at `target`, an existing file:
+   * what `unshare --net=target` does, without a process (the thread returns to its own).
+   */
+  newNetns(target: string): void;
   /**
    * Attaches at `target` a clone of the mount at `source` that shows ids through the mapping of
    * the user namespace open on `usernsFd` (open_tree + mount_setattr MOUNT_ATTR_IDMAP +

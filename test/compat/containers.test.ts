@@ -144,6 +144,38 @@ describe('docker CLI container commands against hakod', () => {
     fails(await d.docker(['cp', 'web:/no/such/path', join(out, 'x')]), /no such|not found|Could not find/i, d);
   });
 
+  it('docker cp will not replace a directory by a file nor a file by a directory, and the container keeps running', async () => {
+    ok(await d.docker(['exec', 'web', 'sh', '-c', 'mkdir -p /tmp/clash1/x /tmp/clash2 && echo keep > /tmp/clash2/y']), d);
+    mkdirSync(join(work, 'clash1'));
+    writeFileSync(join(work, 'clash1', 'x'), 'a file\n');
+    mkdirSync(join(work, 'clash2', 'y'), { recursive: true });
+    fails(await d.docker(['cp', join(work, 'clash1'), 'web:/tmp/']), /cannot overwrite directory "\/tmp\/clash1\/x" with non-directory "\/tmp"/, d);
+    fails(await d.docker(['cp', join(work, 'clash2'), 'web:/tmp/']), /cannot overwrite non-directory "\/tmp\/clash2\/y" with directory "\/tmp"/, d);
+    assert.equal(ok(await d.docker(['exec', 'web', 'sh', '-c', 'test -d /tmp/clash1/x && cat /tmp/clash2/y']), d), 'keep\n');
+    // The copies froze the running container only while they lasted.
+    assert.equal(ok(await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'web']), d), 'running false\n');
+  });
+
+  it('docker ps --filter ancestor= lists containers of the image and of images committed on top of it', async () => {
+    ok(await d.docker(['commit', 'web', 'web-child:1']), d);
+    ok(await d.docker(['create', '--name', 'kid', 'web-child:1', 'true']), d);
+    const ofBusybox = ok(await d.docker(['ps', '-a', '--filter', 'ancestor=busybox', '--format', '{{.Names}}']), d).split('\n');
+    assert.ok(ofBusybox.includes('web') && ofBusybox.includes('kid'), ofBusybox.join(','));
+    assert.equal(ok(await d.docker(['ps', '-a', '--filter', 'ancestor=web-child:1', '--format', '{{.Names}}']), d), 'kid\n');
+    ok(await d.docker(['rm', 'kid']), d);
+    ok(await d.docker(['rmi', 'web-child:1']), d);
+  });
+
+  it('docker cp into a paused container leaves it paused', async () => {
+    ok(await d.docker(['run', '-d', '--name', 'frozen', 'busybox', 'sleep', '300']), d);
+    ok(await d.docker(['pause', 'frozen']), d);
+    ok(await d.docker(['cp', join(work, 'file.txt'), 'frozen:/tmp/']), d);
+    assert.equal(ok(await d.docker(['inspect', '-f', '{{.State.Status}}', 'frozen']), d), 'paused\n');
+    ok(await d.docker(['unpause', 'frozen']), d);
+    assert.equal(ok(await d.docker(['exec', 'frozen', 'cat', '/tmp/file.txt']), d), 'one file\n');
+    ok(await d.docker(['rm', '-f', 'frozen']), d);
+  });
+
   it('docker wait prints the exit code of the container', async () => {
     ok(await d.docker(['run', '-d', '--name', 'waiter', 'busybox', 'sh', '-c', 'sleep 0.5; exit 5']), d);
     const r = await d.docker(['wait', 'waiter'], { timeoutMs: 15_000 });

@@ -101,7 +101,7 @@ const FILTER_KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exite
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
 
 export interface ListContext {
-  /** Image ids that an `ancestor` filter value names (the image and, later, its children). */
+  /** Image ids that an `ancestor` filter value names: the image and every image built on it. */
   ancestorIds(ref: string): Set<string>;
   find(ref: string): ContainerRecord | undefined;
 }

@@ -301,3 +301,35 @@ test('a container waiting out its restart backoff is running and restarting to t
   rec.stop();
   await c.remove(id, {});
 });
+
+test('during a restart backoff start answers 304 and wait blocks until the next exit, or until the restart is called off', async () => {
+  const c = t.engine.containers;
+  // Fails twice, then succeeds; the second backoff (200 ms) leaves time to act in it.
+  const { id, rec } = await createAndWatch({
+    Cmd: ['sh', '-c', 'n=$(cat /n 2>/dev/null || echo 0); echo $((n+1)) > /n; [ "$n" -ge 2 ] || exit 3'],
+    HostConfig: { RestartPolicy: { Name: 'on-failure' } },
+  });
+  await c.start(id);
+  await rec.until((e) => e.Action === 'die' && rec.count('die') === 2);
+  assert.equal((await state(id)).Restarting, true);
+  await assert.rejects(c.start(id), (err: { status?: number }) => err.status === 304);
+  const order: string[] = [];
+  const waited = c.wait(id, 'not-running').then((r) => { order.push('wait'); return r; });
+  await rec.until((e) => e.Action === 'start' && rec.count('start') === 3).then(() => order.push('restarted'));
+  assert.equal((await waited).StatusCode, 0);
+  assert.deepEqual(order, ['restarted', 'wait']);
+  rec.stop();
+  await c.remove(id, {});
+
+  // Always failing: a user's stop during the backoff (the third: 400 ms) ends the wait with the
+  // last exit code.
+  const failing = await createAndWatch({ Cmd: ['sh', '-c', 'exit 4'], HostConfig: { RestartPolicy: { Name: 'always' } } });
+  await c.start(failing.id);
+  await failing.rec.until((e) => e.Action === 'die' && failing.rec.count('die') === 3);
+  const waiting = c.wait(failing.id, 'not-running');
+  await c.stop(failing.id, {});
+  assert.equal((await waiting).StatusCode, 4);
+  assert.equal((await state(failing.id)).Restarting, false);
+  failing.rec.stop();
+  await c.remove(failing.id, {});
+});

@@ -46,10 +46,14 @@ test('SeqpacketSocket reads each packet whole and in order, even those queued wh
     assert.equal(flags & 0o2000000, 0o2000000);
     const packets: Buffer[] = [];
     socket.on('data', (p: Buffer) => packets.push(p));
+    // Listen for 'close' before waiting on anything else: the peer hangs up right after its last
+    // send, so the socket may close before the peer's line reaches us, and a listener added then
+    // would wait forever (the event loop drains and node:test cancels the file).
+    const closed = once(socket, 'close');
     socket.write(Buffer.from('hello'));
     socket.write(Buffer.from('world'));
     assert.equal(await peer.line(), "[b'hello', b'world']");
-    await once(socket, 'close');
+    await closed;
     assert.deepEqual(packets.map((p) => p.toString('latin1')), [
       'one', 'two', '\x02three', 'x'.repeat(8193), 'echo:hello', 'echo:world',
     ]);
@@ -73,6 +77,46 @@ test('SeqpacketSocket keeps packets apart while its reader is paused', async () 
     for await (const p of socket) packets.push((p as Buffer).toString('latin1'));
     assert.deepEqual(packets, ['one', 'two', '\x02three', 'x'.repeat(8193), 'echo:a', 'echo:b']);
     assert.equal(await peer.exited, 0);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+// Sends three packets and closes without reading what it was sent, as conmon does when the
+// container exits with stdin still queued: the kernel then marks our socket with ECONNRESET.
+const RESETTING_SERVER = `
+import os, socket, sys
+os.chdir(sys.argv[1])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[2]); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+c.recv(16, socket.MSG_PEEK)
+c.send(b"one"); c.send(b"two"); c.send(b"last")
+c.close()
+print("closed", flush=True)
+`;
+
+test('SeqpacketSocket reads every packet and ends cleanly when the peer closes with our packets unread', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'hako-native-'));
+  try {
+    for (const readEarly of [false, true]) {
+      const peer = startPython(RESETTING_SERVER, [base, `attach-${readEarly}`]);
+      assert.equal(await peer.line(), 'ready');
+      const socket = SeqpacketSocket.connect(join(base, `attach-${readEarly}`));
+      const closed = once(socket, 'close');
+      const errors: Error[] = [];
+      socket.on('error', (e: Error) => errors.push(e));
+      const packets: string[] = [];
+      if (readEarly) socket.on('data', (p: Buffer) => packets.push(p.toString()));
+      socket.write(Buffer.from('never read'));
+      assert.equal(await peer.line(), 'closed');
+      assert.equal(await peer.exited, 0);
+      if (!readEarly) socket.on('data', (p: Buffer) => packets.push(p.toString()));
+      await closed;
+      assert.deepEqual(packets, ['one', 'two', 'last'], `reading ${readEarly ? 'from the start' : 'after the reset'}`);
+      assert.deepEqual(errors, []);
+    }
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
