@@ -89,14 +89,18 @@ export class Transport {
       headers['Content-Type'] ??= 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const req = http.request({
+    const options: http.RequestOptions & { servername: string } = {
       socketPath: this.#socketPath,
       agent: this.#agent,
       method: opts.method ?? 'GET',
       path: path + encodeQuery(opts.query),
       headers: { Host: 'api.hako', ...headers },
+      // No TLS over a unix socket: an empty servername spares the agent its isIP() check, whose
+      // first call compiles the IPv6 regular expression (~4 ms of every CLI run).
+      servername: '',
       signal: opts.signal,
-    });
+    };
+    const req = http.request(options);
     return { req, payload };
   }
 

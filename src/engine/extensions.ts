@@ -22,6 +22,11 @@ export interface ContainerExtension {
    * mounts, /etc/hosts content). A throw fails the start; `stopped` is then called to undo.
    */
   prepare?(rec: ContainerRecord, settings: RuntimeSettings): Promise<void> | void;
+  /**
+   * After runc created the process, before it runs: finish what `prepare` left running beside
+   * runc's work (a network namespace's configuration). A throw fails the start as in prepare.
+   */
+  beforeStart?(rec: ContainerRecord): Promise<void> | void;
   /** After the process runs. */
   started?(rec: ContainerRecord): Promise<void> | void;
   /** After the process exited (or a start failed after prepare): release per-run resources. */

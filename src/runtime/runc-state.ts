@@ -67,18 +67,26 @@ export async function deleteStopped(stateDir: string, pid: number): Promise<bool
   }
   const initPid = state.init_process_pid ?? pid;
   if (initPid > 0 && (await alive(initPid))) return false;
-  // Nested paths first so a parent rmdir never meets a child (hybrid v1: one per controller).
-  const paths = [...new Set(Object.values(state.cgroup_paths ?? {}))].sort((a, b) => b.length - a.length);
-  for (const p of paths) {
-    try {
-      await rmdir(p);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') return false; // EBUSY: a process is still in it
-    }
-  }
+  // Hybrid v1 has one path per hierarchy, each removed on its own (a cgroup rmdir waits for the
+  // kernel to take the group offline): all at once, except that a path nested in another of the
+  // set goes first, so a parent's rmdir never meets a child.
+  const paths = [...new Set(Object.values(state.cgroup_paths ?? {}))];
+  const nested = paths.filter((p) => paths.some((q) => q.startsWith(p + '/')));
+  const leaves = await Promise.all(paths.filter((p) => !nested.includes(p)).map(removeCgroup));
+  if (!leaves.every(Boolean)) return false;
+  for (const p of nested.sort((a, b) => b.length - a.length)) if (!(await removeCgroup(p))) return false;
   await rm(stateDir, { recursive: true, force: true });
   return true;
+}
+
+/** False when the cgroup is still busy (EBUSY: a process is still in it). */
+async function removeCgroup(path: string): Promise<boolean> {
+  try {
+    await rmdir(path);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 async function alive(pid: number): Promise<boolean> {

@@ -21,11 +21,10 @@ export class RemappedNetHost extends LinuxNetHost {
     this.#usernsPath = usernsPath;
   }
 
-  override async newNetns(nsPath: string, commands: string[]): Promise<void> {
+  override async createNetns(nsPath: string): Promise<void> {
     await (await open(nsPath, 'w', 0o444)).close();
     try {
       await this.#bindNewNetns(nsPath);
-      if (commands.length > 0) await this.ipIn(nsPath, commands);
     } catch (err) {
       await this.removeNetns(nsPath);
       throw err;

@@ -1,5 +1,5 @@
 /**
- * Runs last (files run in path order, compat after integration): after the whole suite, nothing
+ * Runs last (scripts/run-tests.mjs runs it on its own after every other file): after the whole suite, nothing
  * of the test daemons' networking is left on the host — no default bridge `hk<tag>`, no veth
  * `vh…`, no nftables table `hako_<tag>` (issue #5). The machine's own default daemon (hako0,
  * table `hako`) is not a test's and is not looked at.

@@ -36,7 +36,8 @@ export const run: Command = {
     use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
     short: 'Create and run a new container from an image',
     aliases: 'hako container run, hako run',
-    flags: [...CONTAINER_FLAGS, ...RUN_ONLY_FLAGS].sort((a, b) => a.name.localeCompare(b.name)),
+    // Byte order, as pflag sorts: localeCompare would load ICU's collator on every run (~5 ms).
+    flags: [...CONTAINER_FLAGS, ...RUN_ONLY_FLAGS].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     args: { min: 1 },
     interspersed: false,
   },

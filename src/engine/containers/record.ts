@@ -49,6 +49,8 @@ export interface ContainerRecord {
    * survive a hakod restart, as docker's do. Absent for containers without a health check.
    */
   Health?: ContainerHealth;
+  /** Created by the engine itself for a build step: mounted volatile (see ContainerService.create). */
+  Scratch?: true;
 }
 
 /** Docker's State.Health: the status, the failing streak and the last 5 probe results. */

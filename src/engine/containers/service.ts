@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
@@ -50,6 +50,8 @@ interface Live {
   nextExit: Deferred<number>;
   /** Resolved when the container is removed. */
   removed: Deferred<void>;
+  /** Resolved when a pending restart is called off (see #settleRestart); made by `wait`. */
+  restartSettled?: Deferred<void>;
   /** Sessions attached before start, connected once the monitor is up. */
   pendingAttach: Set<AttachSession>;
   /** Attached sessions, drained before an auto-remove. */
@@ -61,6 +63,8 @@ export class Containers implements ContainerService {
   readonly #o: ContainerServiceOptions;
   readonly #locks = new KeyedMutex();
   readonly #live = new Map<string, Live>();
+  /** Running containers frozen for docker cp, with the number of copies under way (#freezeForCopy). */
+  readonly #copyFreezes = new Map<string, number>();
   #stopWatching: (() => void) | null = null;
 
   constructor(opts: ContainerServiceOptions) {
@@ -92,7 +96,10 @@ export class Containers implements ContainerService {
         const rec = this.#o.store.get(id);
         if (rec.State.Running) await this.#signal(rec, parseSignal(signal));
       },
-      save: (rec) => this.#o.store.save(rec),
+      save: (rec) => {
+        this.#o.store.save(rec);
+        this.#settleRestart(rec);
+      },
       publish: (rec, action, extra) => this.#event(rec, action, extra),
       bundleDir: (rec) => this.bundleDir(rec),
       rootfsDir: (rec) => this.rootfsDir(rec),
@@ -108,6 +115,15 @@ export class Containers implements ContainerService {
       rec.State = { ...rec.State, Status: 'exited', Restarting: false };
     }
     this.#o.store.save(rec);
+    this.#settleRestart(rec);
+  }
+
+  /** A pending restart was called off (a user's stop, a failed restart): the `wait`s on it end. */
+  #settleRestart(rec: ContainerRecord): void {
+    if (rec.State.Restarting || rec.State.Running) return;
+    const live = this.#live.get(rec.Id);
+    live?.restartSettled?.resolve();
+    if (live) delete live.restartSettled;
   }
 
   /** Adopts containers that kept running while hakod was away; records those that exited. */
@@ -158,7 +174,7 @@ export class Containers implements ContainerService {
   }
 
   /** Runs one hook of every extension; teardown hooks run in reverse and never stop each other. */
-  async #hook<K extends 'create' | 'prepare' | 'started'>(hook: K, ...args: Parameters<NonNullable<ContainerExtension[K]>>): Promise<void> {
+  async #hook<K extends 'create' | 'prepare' | 'beforeStart' | 'started'>(hook: K, ...args: Parameters<NonNullable<ContainerExtension[K]>>): Promise<void> {
     for (const ext of this.#o.extensions) {
       const fn = ext[hook] as ((...a: unknown[]) => unknown) | undefined;
       if (fn) await fn.apply(ext, args);
@@ -190,7 +206,7 @@ export class Containers implements ContainerService {
     return join(this.#o.containersDir, rec.Id);
   }
 
-  async create(body: Json, opts: { name?: string; platform?: string }): Promise<{ Id: string; Warnings: string[] }> {
+  async create(body: Json, opts: { name?: string; platform?: string; scratch?: boolean }): Promise<{ Id: string; Warnings: string[] }> {
     if (typeof body !== 'object' || body === null) throw new InvalidArgument('config cannot be empty in order to create a container');
     const imageRef = body.Image;
     if (typeof imageRef !== 'string' || imageRef === '') throw new InvalidArgument('no image specified: config.Image is required');
@@ -232,6 +248,7 @@ export class Containers implements ContainerService {
       HostnamePath: join(dir, 'hostname'),
       HostsPath: join(dir, 'hosts'),
       Platform: image.os || 'linux',
+      ...(opts.scratch ? { Scratch: true } : {}),
     };
     await this.#hook('create', rec, body);
     await mkdir(dir, { recursive: true, mode: 0o710 });
@@ -317,7 +334,8 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     await this.#locks.run(rec.Id, async () => {
       if (rec.State.Paused) throw new Conflict(`cannot start a paused container, try unpause instead`);
-      if (rec.State.Running) throw new NotModified(`container ${rec.Id} is already running`);
+      // Waiting out a restart backoff it is running to docker (SetRestarting): 304 as well.
+      if (rec.State.Running || rec.State.Restarting) throw new NotModified(`container ${rec.Id} is already running`);
       if (rec.State.Status === 'removing' || rec.State.Status === 'dead') {
         throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
       }
@@ -366,6 +384,7 @@ export class Containers implements ContainerService {
         live.pendingAttach.delete(session);
         if (!session.closed) session.connect(await runtime.attach(rec.Id));
       }
+      await this.#hook('beforeStart', rec);
       await runtime.start(rec.Id);
       rec.State = {
         ...rec.State,
@@ -418,9 +437,12 @@ export class Containers implements ContainerService {
         ExitCode: status.exitCode, OOMKilled: status.oomKilled, FinishedAt: status.exitedAt.toISOString(),
       };
       this.#o.store.save(rec);
-      await this.#o.runtime.delete(id, { force: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`));
-      await this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`));
-      await rm(join(this.#o.bundlesDir, id), { recursive: true, force: true });
+      // Independent of each other, and every `wait` is held until they are done: side by side.
+      await Promise.all([
+        this.#o.runtime.delete(id, { force: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`)),
+        this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`)),
+        rm(join(this.#o.bundlesDir, id), { recursive: true, force: true }),
+      ]);
       await this.#teardown('stopped', rec);
       if (status.oomKilled) this.#event(rec, 'oom');
       this.#event(rec, 'die', { exitCode: String(status.exitCode) });
@@ -519,7 +541,13 @@ export class Containers implements ContainerService {
     }
     const live = this.#liveOf(rec.Id);
     let done: Promise<unknown>;
-    if (cond === 'not-running') done = rec.State.Running ? live.nextExit.promise : Promise.resolve();
+    if (cond === 'not-running') {
+      // Waiting out a restart backoff it is running to docker (SetRestarting): the wait ends at its
+      // next exit, or when the restart is called off or the container removed.
+      done = rec.State.Running ? live.nextExit.promise
+        : rec.State.Restarting ? Promise.race([live.nextExit.promise, (live.restartSettled ??= new Deferred()).promise, live.removed.promise])
+          : Promise.resolve();
+    }
     else if (cond === 'next-exit') done = live.nextExit.promise;
     else done = live.removed.promise;
     if (signal) {
@@ -618,7 +646,7 @@ export class Containers implements ContainerService {
     await this.#locks.run(rec.Id, async () => {
       if (!rec.State.Running) throw new Conflict(`Container ${rec.Id} is not running`);
       if (rec.State.Paused) throw new Conflict(`Container ${rec.Id} is already paused`);
-      await this.#o.runtime.pause(rec.Id);
+      if (!this.#copyFreezes.has(rec.Id)) await this.#o.runtime.pause(rec.Id); // a cp's freeze stays
       rec.State.Paused = true;
       rec.State.Status = 'paused';
       this.#o.store.save(rec);
@@ -630,7 +658,7 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     await this.#locks.run(rec.Id, async () => {
       if (!rec.State.Paused) throw new Conflict(`Container ${rec.Id} is not paused`);
-      await this.#o.runtime.resume(rec.Id);
+      if (!this.#copyFreezes.has(rec.Id)) await this.#o.runtime.resume(rec.Id); // the cp thaws it
       rec.State.Paused = false;
       rec.State.Status = 'running';
       this.#o.store.save(rec);
@@ -739,7 +767,10 @@ export class Containers implements ContainerService {
   }
 
   #mount(rec: ContainerRecord): Promise<string> {
-    return this.#o.rootfs.mount(rec.ChainId, this.#dir(rec), { initDir: join(this.#dir(rec), 'init') });
+    // As podman's --rm: a container removed at exit (or a build step's) needs no durability, so its
+    // unmount need not write back the host filesystem (that sync is most of an unmount's time under I/O load).
+    const volatile = rec.HostConfig.AutoRemove === true || rec.Scratch === true;
+    return this.#o.rootfs.mount(rec.ChainId, this.#dir(rec), { initDir: join(this.#dir(rec), 'init'), volatile });
   }
 
   /** Runs fn with the container's rootfs mounted, mounting it for the call if it is stopped. */
@@ -775,42 +806,97 @@ export class Containers implements ContainerService {
     return stream;
   }
 
+  /**
+   * docker cp (stat, archive out, archive in) freezes a running container for the copy's length
+   * (runc pause; no event, State unchanged), so no process in it can swap a path component for a
+   * symlink between our resolving a path inside its rootfs and our use of it (CVE-2018-15664).
+   * A paused or stopped container is left as it is; copies at once share one freeze. Resolves
+   * with the release (idempotent), which thaws the container after the last copy, unless the
+   * user paused it meanwhile; call it in `finally`.
+   */
+  async #freezeForCopy(rec: ContainerRecord): Promise<() => Promise<void>> {
+    const frozen = await this.#locks.run(rec.Id, async () => {
+      const held = this.#copyFreezes.get(rec.Id) ?? 0;
+      if (held === 0 && (!rec.State.Running || rec.State.Paused)) return false;
+      if (held === 0) await this.#o.runtime.pause(rec.Id);
+      this.#copyFreezes.set(rec.Id, held + 1);
+      return true;
+    });
+    let released = !frozen;
+    return async () => {
+      if (released) return;
+      released = true;
+      await this.#locks.run(rec.Id, async () => {
+        const left = (this.#copyFreezes.get(rec.Id) ?? 1) - 1;
+        if (left > 0) return void this.#copyFreezes.set(rec.Id, left);
+        this.#copyFreezes.delete(rec.Id);
+        if (!rec.State.Running || rec.State.Paused) return;
+        await this.#o.runtime.resume(rec.Id).catch((err) => this.#o.logger.warn(`thaw ${rec.Id} after cp: ${String(err)}`));
+      });
+    };
+  }
+
   async statPath(ref: string, path: string): Promise<ArchiveStat> {
     const rec = this.#o.store.get(ref);
-    return this.#withRootfs(rec, (root) => {
-      const v = viewOf(root, this.#mountPoints(rec), path);
-      return statInRoot(v.root, v.path, path);
-    });
+    const release = await this.#freezeForCopy(rec);
+    try {
+      return await this.#withRootfs(rec, (root) => {
+        const v = viewOf(root, this.#mountPoints(rec), path);
+        return statInRoot(v.root, v.path, path);
+      });
+    } finally {
+      await release();
+    }
   }
 
   async getArchive(ref: string, path: string): Promise<{ stat: ArchiveStat; tar: Readable }> {
     const rec = this.#o.store.get(ref);
     const dir = this.#dir(rec);
-    const root = await this.#mount(rec);
+    const release = await this.#freezeForCopy(rec);
     try {
-      const v = viewOf(root, this.#mountPoints(rec), path);
-      const stat = await statInRoot(v.root, v.path, path);
-      const target = await resolveInRoot(v.root, v.path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
-      const name = path.endsWith('/.') ? '.' : stat.name;
-      const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name }));
-      return { stat, tar };
+      const root = await this.#mount(rec);
+      try {
+        const v = viewOf(root, this.#mountPoints(rec), path);
+        const stat = await statInRoot(v.root, v.path, path);
+        const target = await resolveInRoot(v.root, v.path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
+        const name = path.endsWith('/.') ? '.' : stat.name;
+        const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name }));
+        // Frozen until the tar has been read to its end or torn down.
+        tar.once('close', () => void release());
+        return { stat, tar };
+      } catch (err) {
+        if (!rec.State.Running) await this.#o.rootfs.unmount(dir).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
-      if (!rec.State.Running) await this.#o.rootfs.unmount(dir).catch(() => undefined);
+      await release();
       throw err;
     }
   }
 
-  async putArchive(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean }): Promise<void> {
+  async putArchive(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
     const rec = this.#o.store.get(ref);
     if (rec.HostConfig.ReadonlyRootfs) throw new InvalidArgument('container rootfs is marked read-only');
-    await this.#withRootfs(rec, async (root) => {
-      const v = viewOf(root, this.#mountPoints(rec), path);
-      const stat = await statInRoot(v.root, v.path, path);
-      if ((stat.mode & 0x80000000) === 0) throw new InvalidArgument(`extraction point is not a directory: ${path}`);
-      const dest = await resolveInRoot(v.root, v.path, { followFinal: true });
-      void opts;
-      await this.#o.rootfs.extractTar(tar, dest);
-    });
+    const release = await this.#freezeForCopy(rec);
+    try {
+      await this.#withRootfs(rec, async (root) => {
+        const v = viewOf(root, this.#mountPoints(rec), path);
+        const stat = await statInRoot(v.root, v.path, path);
+        if ((stat.mode & 0x80000000) === 0) throw new InvalidArgument(`extraction point is not a directory: ${path}`);
+        const dest = await resolveInRoot(v.root, v.path, { followFinal: true });
+        const shownAs = posix.normalize(`/${path}`).replace(/(.)\/+$/, '$1');
+        // cp -a (copyUIDGID): everything belongs to the container's user (moby's tarCopyOptions);
+        // without it, or without a Config.User, the tar's own owners are kept.
+        const user = String(rec.Config.User ?? '');
+        const owner = opts.copyUIDGID && user ? await resolveUser(root, user) : undefined;
+        await this.#o.rootfs.extractTar(tar, dest, {
+          ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: { shownAs } } : {}),
+          ...(owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
+        });
+      });
+    } finally {
+      await release();
+    }
   }
 
   async prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {

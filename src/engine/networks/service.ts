@@ -39,7 +39,18 @@ export class Networking implements NetworkService {
     name: 'networks',
     create: (rec, body) => this.#onCreate(rec, body),
     prepare: (rec, settings) => this.#onPrepare(rec, settings),
-    stopped: (rec) => this.#m.stop(rec.Id, { shared: this.#joined(rec) }),
+    beforeStart: async (rec) => {
+      const configured = this.#configuring.get(rec.Id);
+      this.#configuring.delete(rec.Id);
+      await configured;
+    },
+    stopped: async (rec) => {
+      // A start that failed before beforeStart: let the configuration settle, then undo it all.
+      const configuring = this.#configuring.get(rec.Id);
+      this.#configuring.delete(rec.Id);
+      await configuring?.catch(() => undefined);
+      await this.#m.stop(rec.Id, { shared: this.#joined(rec) });
+    },
     removed: async (rec) => {
       await this.#m.stop(rec.Id);
       this.#m.forget(rec.Id);
@@ -50,6 +61,8 @@ export class Networking implements NetworkService {
   };
   readonly #m: NetworkManager;
   readonly #events: EventBus;
+  /** Namespaces being configured while runc creates their containers (see NetworkManager.start). */
+  readonly #configuring = new Map<string, Promise<void>>();
   #containers: ContainerLookup | null = null;
 
   constructor(manager: NetworkManager, events: EventBus) {
@@ -307,7 +320,8 @@ export class Networking implements NetworkService {
     // As docker: a network removed (or pruned) while the container was stopped fails its start.
     const primary = this.#m.find(mode);
     if (!this.#m.endpointsFor(rec.Id).some((e) => e.networkId === primary.Id)) throw new NotFound(`network ${mode} not found`);
-    const sb = await this.#m.start(rec.Id, { ports: portRequests(rec), dns });
+    const { sandbox: sb, configured } = await this.#m.start(rec.Id, { ports: portRequests(rec), dns });
+    this.#configuring.set(rec.Id, configured);
     settings.namespaces.network = { path: sb.nsPath };
     const eps = this.#m.endpointsFor(rec.Id);
     const userNet = eps.map((e) => this.#m.find(e.networkId)).find((n) => !n.Builtin && n.Driver === 'bridge');

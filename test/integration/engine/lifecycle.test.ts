@@ -89,6 +89,33 @@ test('pause freezes and unpause thaws', async () => {
   await c.remove(Id, { force: true });
 });
 
+/** The mount options of the overlay mounted on `rootfs`, from /proc/self/mountinfo. */
+async function overlayOptions(rootfs: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === rootfs);
+  assert.ok(line, `nothing mounted on ${rootfs}`);
+  return line.split(' - ')[1] ?? '';
+}
+
+test('an --rm container\'s rootfs skips the unmount sync (volatile); a kept one stays durable across starts', async () => {
+  const c = t.engine.containers;
+  const rootfsOf = async (id: string) => ((await c.inspect(id)).GraphDriver as { Data: { MergedDir: string } }).Data.MergedDir;
+  const gone = await c.create({ Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { AutoRemove: true } }, {});
+  const kept = await c.create({ Image: 'busybox', Cmd: ['sleep', '60'] }, {});
+  try {
+    await c.start(gone.Id);
+    await c.start(kept.Id);
+    assert.match(await overlayOptions(await rootfsOf(gone.Id)), /\bvolatile\b/);
+    assert.doesNotMatch(await overlayOptions(await rootfsOf(kept.Id)), /\bvolatile\b/);
+    await c.stop(kept.Id, { timeout: 0 });
+    await c.start(kept.Id);
+    assert.doesNotMatch(await overlayOptions(await rootfsOf(kept.Id)), /\bvolatile\b/);
+  } finally {
+    await c.remove(gone.Id, { force: true }).catch(() => undefined);
+    await c.remove(kept.Id, { force: true });
+  }
+});
+
 test('auto-remove deletes the container after it exits', async () => {
   const c = t.engine.containers;
   const { Id } = await c.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } }, {});
