@@ -47,7 +47,6 @@ export class BuildCache {
   }
 }
 
-/** The key of a step: its parent image, the instruction after substitution, and what else it depends on. */
 /**
  * Why a step missed, from what it read last time and now: "file src/a.txt changed", "build arg
  * V changed", or null when nothing it reads differs (then its parent step was rebuilt).
@@ -65,8 +64,23 @@ export function missReason(before: Record<string, string> | null, now: Record<st
   return out.length > 5 ? `${out.slice(0, 5).join(', ')} and ${out.length - 5} more` : out.join(', ');
 }
 
-export function stepKey(parts: { parent: string; instruction: string; args: Array<[string, string]>; content?: string }): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify([parts.parent, parts.instruction, [...parts.args].sort(), parts.content ?? '']));
-  return h.digest('hex');
+/**
+ * The version of how the builder computes a step's result, part of every step key. A step's key
+ * says what it read (parent, instruction, args, content), not how hako turned that into an image,
+ * so a cache entry made by an older hako would keep serving what that hako computed. Bump it in
+ * the change that makes the builder compute a step differently from the same inputs (a different
+ * image config, layer content or history for the same step), so that an upgrade rebuilds instead
+ * of serving stale results; the old entries are then never hit and go with `builder prune`.
+ * Not for changes that only alter the inputs: those already change the keys.
+ *
+ * 1: the keys of hako before versioning (no version field).
+ * 2: a stage whose base image sets no PATH gets Docker's default PATH (executor's beginStage);
+ *    config-only steps (ENV, ARG, LABEL …) cached before kept a config without it.
+ */
+export const BUILDER_CACHE_VERSION = 2;
+
+/** The key of a step: the builder's version, its parent image, the instruction after substitution, and what else it depends on. */
+export function stepKey(parts: { parent: string; instruction: string; args: Array<[string, string]>; content?: string }, version: number = BUILDER_CACHE_VERSION): string {
+  const fields = [parts.parent, parts.instruction, [...parts.args].sort(), parts.content ?? ''];
+  return createHash('sha256').update(JSON.stringify(version === 1 ? fields : [version, ...fields])).digest('hex');
 }

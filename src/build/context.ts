@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { InvalidArgument, NotFound } from '../errdefs/index.js';
 import { unpackContext, type ContextIndex, type PendingFiles } from './context-unpack.js';
 import { entrySum, sourceHash } from './copy-hash.js';
-import { IgnoreMatcher, patternToRegExp } from './dockerignore.js';
+import { IgnoreMatcher, patternToRegExp } from '../archive/index.js';
 
 export class BuildContext {
   readonly root: string;

@@ -874,20 +874,26 @@ class Run {
     // Docker's own quirks kept: no space after --chown's value, the destination as written (not
     // joined to WORKDIR), a trailing space (moby builder/dockerfile/internals.go performCopy).
     const createdBy = (): string => `${state.shell.join(' ')} #(nop) ${kw} ${chownV !== undefined ? `--chown=${chownV}` : ''}${combinedHash(sourceHashes)} in ${destRaw} `;
+    // Each --from source as found in the source image's root (NotFound names it), with its view under
+    // --exclude (the context's ignore rules over that tree); its history hash goes to sourceHashes.
+    async function* fromSources(srcRoot: string) {
+      for (const s of srcs) {
+        const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
+        const st = await lstat(abs).catch(() => null);
+        if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
+        const rel = posix.relative(srcRoot, abs) || '.';
+        const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
+        if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
+        sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
+        yield { s, abs, st, rel, srcCtx };
+      }
+    }
     await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
       const owner = chownV !== undefined ? await resolveOwner(root, chownV) : { uid: 0, gid: 0 };
       const opts = { owner, mode, destAbs, multi: srcs.length > 1 || srcs.some((s) => /[*?[]/.test(s)) };
       if (fromImage) {
         await this.#readRoot(fromImage.chainId, async (srcRoot) => {
-          for (const s of srcs) {
-            const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
-            const st = await lstat(abs).catch(() => null);
-            if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
-            const rel = posix.relative(srcRoot, abs) || '.';
-            // --exclude over the source image's tree: the same ignore rules as in the context.
-            const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
-            if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
-            sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
+          for await (const { s, abs, st, rel, srcCtx } of fromSources(srcRoot)) {
             const o = sel.parents ? parentsOpts(opts, belowPivot(splitPivot(s).path, splitPivot(s).pivot), st.isDirectory()) : opts;
             if (srcCtx) await copyInto(root, abs, st.isDirectory(), basename(s), o, false, srcCtx, rel);
             else {
@@ -940,15 +946,8 @@ class Run {
       // --cache-from needs the created_by before the copy: hash the --from sources as the copy will, then leave the list to it.
       const img = fromImage as { chainId: string | null };
       await this.#readRoot(img.chainId, async (srcRoot) => {
-        for (const s of srcs) {
-          const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
-          const st = await lstat(abs).catch(() => null);
-          if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
-          const rel = posix.relative(srcRoot, abs) || '.';
-          const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
-          if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
-          sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
-        }
+        // Only the hashes are wanted here: walk the sources without copying.
+        for await (const source of fromSources(srcRoot)) void source;
       });
       const text = createdBy();
       sourceHashes.length = 0;

@@ -9,7 +9,6 @@
  */
 export { parseDockerfile, parseJsonArray, flagValue, DockerfileError, INSTRUCTIONS, type Instruction, type Heredoc, type ParsedDockerfile } from './parser.js';
 export { expandWord, expandWords, expandHeredoc, splitWords, type Lookup } from './shell-words.js';
-export { IgnoreMatcher, patternToRegExp } from './dockerignore.js';
 export { stageGraph, neededStages, type Stage, type StageGraph } from './stages.js';
 export { parseRunMount, CacheMounts, type RunMount } from './mounts.js';
 export { type PruneOptions } from './prune.js';

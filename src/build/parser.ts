@@ -6,6 +6,7 @@
  */
 import { InvalidArgument } from '../errdefs/index.js';
 import { splitWords } from './shell-words.js';
+import { AUTOMATIC_PLATFORM_ARGS, Checks, referencedVars } from './checks.js';
 
 export interface Heredoc {
   /** The delimiter word, e.g. "EOF". */
@@ -65,8 +66,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   const fail = (line: number, msg: string): never => { throw new DockerfileError(`${file}:${line}: ${msg}`); };
-  const warnings: string[] = [];
   const directives: ParsedDockerfile['directives'] = { escape: '\\' };
+  let checkLine = 1;
 
   // Parser directives: `# key=value` lines at the very top, before any comment or blank line.
   let i = 0;
@@ -83,9 +84,16 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
       if (value !== '\\' && value !== '`') fail(i + 1, `invalid escape token '${value}' does not match ` + '` or \\');
       directives.escape = value;
     } else if (key === 'syntax') directives.syntax = value;
-    else directives.check = value;
+    else {
+      directives.check = value;
+      checkLine = i + 1;
+    }
   }
   const esc = directives.escape;
+  const checks = new Checks(file, directives.check, (msg) => fail(checkLine, msg));
+  // ARGs declared before the first FROM: the only ones a FROM line may use (UndefinedArgInFrom).
+  const globalArgs = new Set<string>();
+  let sawFrom = false;
 
   const instructions: Instruction[] = [];
   while (i < lines.length) {
@@ -104,7 +112,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
         while (i < lines.length) {
           const next = (lines[i] as string).trim();
           if (next.startsWith('#')) { i++; continue; }
-          if (next === '') { warnings.push(`${file}:${i + 1}: empty continuation line`); i++; continue; }
+          if (next === '') { checks.warn('NoEmptyContinuation', i + 1, 'empty continuation line (a future Dockerfile syntax refuses it)'); i++; continue; }
           break;
         }
         if (i >= lines.length) break;
@@ -156,17 +164,27 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
     if (['run', 'cmd', 'entrypoint', 'shell', 'copy', 'add', 'volume'].includes(cmd) && rest.startsWith('[')) {
       json = parseJsonArray(rest);
       if (json === null && ['cmd', 'entrypoint', 'run'].includes(cmd) && /^\[\s*'/.test(rest)) {
-        warnings.push(`${file}:${start}: JSON arguments recommended for ${keyword.toUpperCase()}: '[...]' with single quotes is not JSON and runs as a shell command`);
+        checks.warn('JSONArgsRecommended', start, `JSON arguments recommended for ${keyword.toUpperCase()}: '[...]' with single quotes is not JSON and runs as a shell command`);
       }
       if (json === null && cmd === 'shell') fail(start, 'SHELL requires the arguments to be in JSON form');
     } else if (cmd === 'shell') fail(start, 'SHELL requires the arguments to be in JSON form');
     if (cmd === 'healthcheck' && /^CMD\s+\[/i.test(rest)) json = parseJsonArray(rest.replace(/^CMD\s+/i, ''));
 
     const ins: Instruction = { cmd, rest, original: logical.trim(), flags, json, heredocs, line: start, endLine };
-    validate(ins, keyword.toUpperCase(), (msg) => fail(start, msg), warnings, file, esc);
+    validate(ins, keyword.toUpperCase(), (msg) => fail(start, msg), checks, esc);
+    if (cmd === 'arg' && !sawFrom) for (const w of splitWords(rest, esc)) globalArgs.add(w.split('=')[0] as string);
+    if (cmd === 'from') {
+      sawFrom = true;
+      const platform = flags.find((f) => f.name === 'platform')?.value ?? '';
+      for (const name of referencedVars(`${splitWords(rest, esc)[0] ?? ''} ${platform}`, esc)) {
+        if (!globalArgs.has(name) && !AUTOMATIC_PLATFORM_ARGS.has(name)) checks.warn('UndefinedArgInFrom', start, `FROM argument '${name}' is not declared`);
+      }
+    }
     instructions.push(ins);
   }
-  return { instructions, directives, warnings };
+  const violations = checks.violations();
+  if (violations) throw new DockerfileError(`${violations}\n${checks.warnings.join('\n')}`);
+  return { instructions, directives, warnings: checks.warnings };
 }
 
 function heredocMarkers(rest: string): Array<Omit<Heredoc, 'content'>> {
@@ -192,7 +210,7 @@ export function parseJsonArray(text: string): string[] | null {
   return null;
 }
 
-function validate(ins: Instruction, kw: string, fail: (msg: string) => never, warnings: string[], file: string, esc: string): void {
+function validate(ins: Instruction, kw: string, fail: (msg: string) => never, checks: Checks, esc: string): void {
   const words = (): string[] => splitWords(ins.rest, esc);
   switch (ins.cmd) {
     case 'from': {
@@ -214,7 +232,7 @@ function validate(ins: Instruction, kw: string, fail: (msg: string) => never, wa
       if (w.length === 0) fail(`${kw} requires at least one argument`);
       if (!(w[0] as string).includes('=')) {
         if (w.length < 2) fail(`${kw} must have two arguments`);
-        warnings.push(`${file}:${ins.line}: legacy key/value format with whitespace separator should not be used: use "${kw} key=value"`);
+        checks.warn('LegacyKeyValueFormat', ins.line, `legacy key/value format with whitespace separator should not be used: use "${kw} key=value"`);
       } else if (w.some((x) => !x.includes('='))) fail(`${kw} names can not be blank`);
       break;
     }
@@ -227,7 +245,8 @@ function validate(ins: Instruction, kw: string, fail: (msg: string) => never, wa
     case 'maintainer':
     case 'onbuild':
       if (ins.rest === '') fail(`${kw} requires at least one argument`);
-      if (['workdir', 'user', 'stopsignal', 'maintainer'].includes(ins.cmd) && ins.cmd !== 'maintainer' && words().length !== 1) fail(`${kw} requires exactly one argument`);
+      if (['workdir', 'user', 'stopsignal'].includes(ins.cmd) && words().length !== 1) fail(`${kw} requires exactly one argument`);
+      if (ins.cmd === 'maintainer') checks.warn('MaintainerDeprecated', ins.line, 'the MAINTAINER instruction is deprecated: use LABEL org.opencontainers.image.authors=...');
       if (ins.cmd === 'onbuild') {
         const inner = (/^(\S+)/.exec(ins.rest)?.[1] ?? '').toLowerCase();
         if (inner === 'onbuild') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');

@@ -1,32 +1,10 @@
 /**
- * Structured step events for a build display (`hako build` on a TTY), sent only when the client
- * asks for them (POST /build?hakosteps=1). Each is one JSON message `{"id": "hako.build.step",
- * "aux": {...}}`: docker's CLI hands every `aux` message to its callback and prints nothing for
- * it, so even a docker CLI that asked would show the same output; the `stream` lines of the
- * classic builder are sent as before. Timings are left to the client (it stamps arrivals).
+ * Sends the structured step events of a build (their wire shape: archive/step-events.ts), only
+ * when the client asks for them (POST /build?hakosteps=1), beside the classic builder's `stream`
+ * lines. Timings are left to the client (it stamps arrivals).
  */
+import { STEP_EVENT_ID, type StepEvent } from '../archive/index.js';
 import type { Json } from '../engine/contract.js';
-
-export const STEP_EVENT_ID = 'hako.build.step';
-
-export interface StepEvent {
-  /** start: the step began; log: output of the running step; cached | done | error: it ended. */
-  event: 'start' | 'log' | 'cached' | 'done' | 'error';
-  /** "Step n/total" of the classic output: unique in the build. */
-  step: number;
-  total?: number;
-  /** The stage's name, or `stage-N` (BuildKit's label), and the step's place in it (FROM is 1). */
-  stage?: string;
-  stageStep?: number;
-  stageSteps?: number;
-  /** The instruction as written, and its first line in the Dockerfile (0: added by the builder). */
-  name?: string;
-  line?: number;
-  endLine?: number;
-  file?: string;
-  text?: string;
-  error?: string;
-}
 
 export interface StepInfo {
   step: number;

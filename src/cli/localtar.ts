@@ -10,6 +10,7 @@ import { join, dirname, normalize, sep, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { tarOwner } from '../archive/index.js';
 
 /** Packs `src` (file, dir or symlink) as entries named `rename/...`. */
 export function packPath(src: string, rename: string, opts: { followLink?: boolean } = {}): Readable {
@@ -103,7 +104,10 @@ async function unpackEntries(extract: tar.Extract, root: string, from: string, t
         e.resume();
         continue;
     }
-    if (process.getuid?.() === 0 && h.uid !== undefined && h.gid !== undefined) await lchown(target, h.uid, h.gid).catch(() => {});
+    if (process.getuid?.() === 0) {
+      const [uid, gid] = tarOwner(h); // PAX uid/gid records override the ustar fields
+      await lchown(target, uid, gid).catch(() => {});
+    }
     if (h.mtime && h.type !== 'symlink' && h.type !== 'directory') await utimes(target, h.mtime, h.mtime).catch(() => {});
   }
 }

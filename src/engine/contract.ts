@@ -212,7 +212,7 @@ export interface BuildService {
     secrets?: Record<string, Buffer>; signal?: AbortSignal;
     /** --cache-from images (history as cache source); --no-cache-filter stages. */
     cacheFrom?: string[]; noCacheFilter?: string[];
-    /** Also send `{id: "hako.build.step", aux}` step events for a display (src/build/step-events.ts). */
+    /** Also send `{id: "hako.build.step", aux}` step events for a display (src/archive/step-events.ts). */
     stepEvents?: boolean;
   }, progress: (msg: Json) => void): Promise<string>;
   /** POST /build/prune: all (not only what no tagged image is built on), until (a Go duration back from now, or a timestamp), keepStorage (bytes). */

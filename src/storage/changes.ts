@@ -10,8 +10,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { requireNative } from './sys.js';
-import { tarLayerDir } from './tar-out.js';
-import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR } from './whiteouts.js';
+import { tarLayerDir } from './tar.js';
+import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR } from '../archive/index.js';
 
 export interface Change {
   Path: string;

@@ -13,7 +13,7 @@ export { openMetadataDb, type MetadataDb, type OpenMetadataDbOptions } from './m
 export { ContentStore, type BlobInfo, type IngestOptions } from './content-store.js';
 export { digestHex, isDigest, sha256Of, nextChainId, chainIdOf } from './digest.js';
 export { applyLayerTar, type ApplyMode, type ApplyOptions, type ApplyResult } from './layer-apply.js';
-export { tarDirectory, type TarDirectoryOptions } from './tar-out.js';
+export { tarDirectory, tarLayerDir, type TarDirectoryOptions, type LayerTarOptions } from './tar.js';
 export { changesOf, hasChanges, tarUpperAsLayer, type Change } from './changes.js';
 export { LayerStore, type LayerInfo, type CreateLayerOptions, type LayerStoreOptions } from './layer-store.js';
 export { cleanEntryPath, resolveInRoot } from './paths.js';

@@ -22,7 +22,7 @@ import { InvalidArgument, isHakoError } from '../errdefs/index.js';
 import { uncompressed } from './decompress.js';
 import { baseOf, cleanEntryPath, parentOf, resolveInRoot } from './paths.js';
 import { requireNative } from './sys.js';
-import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './whiteouts.js';
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, tarOwner, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from '../archive/index.js';
 
 export type ApplyMode = 'overlay' | 'flatten';
 
@@ -79,6 +79,7 @@ export async function applyLayerTar(input: Readable, targetDir: string, opts: Ap
   try {
     for await (const entry of extract) {
       const header = entry.header as Header;
+      [header.uid, header.gid] = tarOwner(header); // PAX uid/gid records override the ustar fields
       if (opts.mapIds) [header.uid, header.gid] = opts.mapIds(header.uid ?? 0, header.gid ?? 0);
       await applier.apply(header, entry as unknown as Entry);
     }
@@ -149,7 +150,7 @@ class Applier {
         break;
       case 'symlink':
         await symlink(header.linkname ?? '', path);
-        // A symlink's own size counts, as in docker's layer sizes and tar-out's (the same layer, however it came).
+        // A symlink's own size counts, as in docker's layer sizes and archive's tar writer's (the same layer, however it came).
         this.size += Buffer.byteLength(header.linkname ?? '');
         break;
       case 'link':

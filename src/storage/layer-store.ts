@@ -25,7 +25,7 @@ import { LowerView } from './changes.js';
 import { applyLayerTar } from './layer-apply.js';
 import type { MetadataDb } from './metadata-db.js';
 import { isMountPoint, MOUNT_DATA_MAX, mountOverlay, overlayData, unmount } from './overlay-mount.js';
-import { tarLayerDir } from './tar-out.js';
+import { tarLayerDir } from './tar.js';
 
 export interface LayerInfo {
   chainId: string;
@@ -243,9 +243,10 @@ export class LayerStore {
   /**
    * Mounts the root filesystem of a container over `chainId` (null: an image without layers)
    * at <containerDir>/rootfs, with its writable layer in <containerDir>/diff. Returns the rootfs
-   * path; mounting an already mounted container just returns it.
+   * path; mounting an already mounted container just returns it. `idmap: false`: not through the
+   * remap user namespace (a `--userns=host` container sees the layers' real ids).
    */
-  async mountRootfs(chainId: string | null, containerDir: string, opts: { initDir?: string; volatile?: boolean } = {}): Promise<string> {
+  async mountRootfs(chainId: string | null, containerDir: string, opts: { initDir?: string; volatile?: boolean; idmap?: boolean } = {}): Promise<string> {
     await this.#init();
     const rootfs = join(containerDir, 'rootfs');
     const upperDir = join(containerDir, 'diff');
@@ -263,7 +264,7 @@ export class LayerStore {
     // A volatile mount leaves work/incompat/volatile behind, and overlay refuses any later mount
     // over that work dir. Ours were unmounted cleanly (or belong to --rm containers): drop it.
     await rm(join(workDir, 'work', 'incompat'), { recursive: true, force: true });
-    if (this.#idmap) return this.#mountIdmapped(lowers.map((l) => resolve(this.root, l)), containerDir, upperDir, workDir, rootfs, this.#idmap);
+    if (this.#idmap && opts.idmap !== false) return this.#mountIdmapped(lowers.map((l) => resolve(this.root, l)), containerDir, upperDir, workDir, rootfs, this.#idmap);
     const absolute = lowers.map((l) => resolve(this.root, l));
     const volatile = opts.volatile === true;
     if (overlayData({ lowerDirs: absolute, upperDir, workDir, volatile }).length <= MOUNT_DATA_MAX) {

@@ -93,7 +93,7 @@ async function build(call: Call): Promise<void> {
       secrets,
       ...(cacheFrom.length > 0 ? { cacheFrom } : {}),
       ...(noCacheFilter.length > 0 ? { noCacheFilter } : {}),
-      // hako's own: structured step events for `hako build`'s TTY display (src/build/step-events.ts).
+      // hako's own: structured step events for `hako build`'s TTY display (src/archive/step-events.ts).
       stepEvents: boolParam(q, 'hakosteps'),
       signal: abort.signal,
     }, (m) => { if (!call.res.destroyed) progress.send(m); });

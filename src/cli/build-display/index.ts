@@ -1,11 +1,11 @@
 /**
  * `hako build`'s TTY display (--progress=tty, or auto on a terminal): follows the /build JSON
- * stream with hakod's step events (`{id: "hako.build.step", aux}`, src/build/step-events.ts),
+ * stream with hakod's step events (`{id: "hako.build.step", aux}`, src/archive/step-events.ts),
  * draws BuildKit-like frames (renderer.ts, tty.ts) on stderr as buildx does, and prints the final
  * state once. The classic `stream` lines are not shown, except the builder's warnings after the end.
  */
 import type { Writable } from 'node:stream';
-import { STEP_EVENT_ID, type StepEvent } from '../../build/step-events.js';
+import { STEP_EVENT_ID, type StepEvent } from '../../archive/index.js';
 import { StatusError } from '../errors.js';
 import { BuildDisplay } from './renderer.js';
 import { TtyDisplay } from './tty.js';

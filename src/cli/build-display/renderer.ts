@@ -5,7 +5,7 @@
  * end the final state with the full output of a failing step and the Dockerfile lines around it.
  * Pure: the clock is injected, nothing is written here (tty.ts draws the frames).
  */
-import type { StepEvent } from '../../build/step-events.js';
+import type { StepEvent } from '../../archive/index.js';
 
 export interface DisplayOptions {
   /** Milliseconds; default Date.now. */

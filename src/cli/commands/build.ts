@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { tarDirectory } from '../../storage/tar-out.js';
-import { IgnoreMatcher } from '../../build/dockerignore.js';
+import { IgnoreMatcher, tarDirectory } from '../../archive/index.js';
 import { jsonLines } from '../../client/index.js';
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
@@ -216,16 +215,16 @@ async function packContext(dir: string, dockerfile: string, extra: { name: strin
   }
   const ignore = new IgnoreMatcher(lines);
   const always = new Set([dockerfile, '.dockerignore', `${dockerfile}.dockerignore`]);
-  // storage's tar writer (synchronous walk in time slices, headers straight into big chunks):
+  // archive's tar writer (synchronous walk in time slices, headers straight into big chunks):
   // a context of small files packs several times faster than with a stream entry per file.
   return tarDirectory(dir, {
     select: (r, isDir) => {
       if (always.has(r) || !ignore.ignored(r)) return 'take';
       return isDir && ignore.mayIncludeBelow(r) ? 'below' : 'skip';
     },
-    // Owners and xattrs are not sent: the daemon makes COPY'd files root's unless --chown says otherwise.
+    // Owners and xattrs are not sent (no xattr reader given): the daemon makes COPY'd files
+    // root's unless --chown says otherwise.
     mapIds: () => [0, 0],
-    xattrs: false,
     append: extra ? [{ name: extra.name, mode: 0o600, content: extra.content }] : [],
   });
 }

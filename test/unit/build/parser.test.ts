@@ -1,9 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseDockerfile, expandWord, expandWords, expandHeredoc, splitWords, IgnoreMatcher, stageGraph, neededStages,
+  parseDockerfile, expandWord, expandWords, expandHeredoc, splitWords, stageGraph, neededStages,
   goDuration, expandPorts, healthcheck, DockerfileError,
 } from '../../../src/build/index.js';
+import { IgnoreMatcher } from '../../../src/archive/index.js';
 
 const one = (text: string) => {
   const p = parseDockerfile(text);
@@ -143,6 +144,32 @@ describe('.dockerignore', () => {
   test('later lines win over earlier ones', () => {
     const later = new IgnoreMatcher(['!a.txt', '*.txt']);
     assert.equal(later.ignored('a.txt'), true);
+  });
+});
+
+describe('build checks', () => {
+  test('a FROM using an ARG not declared before the first FROM is warned about, by rule and line', () => {
+    const p = parseDockerfile('ARG BASE=busybox\nFROM $BASE AS a\nFROM ${VERSION:-1}-alpine\nARG LATE\nFROM --platform=$BUILDPLATFORM x:$LATE');
+    assert.deepEqual(p.warnings, [
+      "Dockerfile:3: UndefinedArgInFrom: FROM argument 'VERSION' is not declared",
+      "Dockerfile:5: UndefinedArgInFrom: FROM argument 'LATE' is not declared",
+    ]);
+    assert.deepEqual(parseDockerfile('FROM a\\$B').warnings, [], 'an escaped $ is no reference');
+  });
+
+  test('MAINTAINER is deprecated; every warning names its rule', () => {
+    const p = parseDockerfile("FROM a\nMAINTAINER me\nENV A 1\nCMD ['x']");
+    assert.deepEqual(p.warnings.map((w) => w.split(': ')[1]), ['MaintainerDeprecated', 'LegacyKeyValueFormat', 'JSONArgsRecommended']);
+  });
+
+  test('# check=skip= turns rules off, skip=all all of them; error=true fails the build naming the rules', () => {
+    const text = "FROM a\nMAINTAINER me\nENV A 1\n";
+    assert.deepEqual(parseDockerfile(`# check=skip=MaintainerDeprecated\n${text}`).warnings.map((w) => w.split(': ')[1]), ['LegacyKeyValueFormat']);
+    assert.deepEqual(parseDockerfile(`# check=skip=all\n${text}`).warnings, []);
+    assert.throws(() => parseDockerfile(`# check=error=true\n${text}`), (e: Error) => e instanceof DockerfileError
+      && /^lint violation found for rules: MaintainerDeprecated, LegacyKeyValueFormat\nDockerfile:3: MaintainerDeprecated/.test(e.message));
+    assert.doesNotThrow(() => parseDockerfile(`# check=skip=all;error=true\n${text}`));
+    assert.throws(() => parseDockerfile(`# check=error=maybe\n${text}`), /Dockerfile:1: check directive: error must be true or false/);
   });
 });
 

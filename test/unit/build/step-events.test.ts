@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StepEvents, STEP_EVENT_ID, type StepInfo } from '../../../src/build/step-events.js';
+import { STEP_EVENT_ID } from '../../../src/archive/index.js';
+import { StepEvents, type StepInfo } from '../../../src/build/step-events.js';
 
 const info = (step: number, stage = 'stage-0'): StepInfo =>
   ({ step, total: 4, stage, stageStep: step, stageSteps: 4, name: `RUN step ${step}`, line: step, endLine: step, file: 'Dockerfile' });

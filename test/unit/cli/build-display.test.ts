@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { BuildDisplay, TtyDisplay, followBuildOnTty } from '../../../src/cli/build-display/index.js';
 import { columns } from '../../../src/cli/build-display/renderer.js';
-import type { StepEvent } from '../../../src/build/step-events.js';
+import type { StepEvent } from '../../../src/archive/index.js';
 
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {

@@ -15,12 +15,22 @@
  * promise, no per-entry buffer. The bytes are those of ustar with PAX extended headers, as
  * tar-stream wrote them before (the same tree keeps its diffID), except that a mode of 0 stays 0
  * and ids above 0o777777 go into PAX `uid`/`gid` records.
+ *
+ * Pure Node: reading xattrs needs a system call Node lacks, so the caller hands in an
+ * `XattrReader` (storage binds hako's native addon; the CLI packs build contexts without xattrs).
  */
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { requireNative, tryNative } from './sys.js';
 import { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './whiteouts.js';
+
+/** The two xattr calls (llistxattr/lgetxattr, no symlink following) the writer needs. */
+export interface XattrReader {
+  /** Names of `path`'s xattrs; may throw ENOTSUP (the filesystem has none). */
+  list(path: string): string[];
+  /** The value, or null when it vanished meanwhile. */
+  get(path: string, name: string): Buffer | null;
+}
 
 export interface TarDirectoryOptions {
   /**
@@ -41,8 +51,8 @@ export interface TarDirectoryOptions {
    * contents are still walked: a `.dockerignore` exception below an ignored directory).
    */
   select?: (rel: string, isDir: boolean) => 'take' | 'skip' | 'below';
-  /** Write xattrs as PAX records. Default true. */
-  xattrs?: boolean;
+  /** Reads xattrs, written as PAX records `SCHILY.xattr.<name>`. Default: none are written. */
+  xattrs?: XattrReader | undefined;
   /** Files written after the tree (a build context's Dockerfile from elsewhere). */
   append?: ReadonlyArray<{ name: string; mode: number; content: Buffer }>;
 }
@@ -60,11 +70,13 @@ export function tarDirectory(dir: string, opts: TarDirectoryOptions = {}): Reada
  * A tar of an overlay layer dir (an upper dir, or a snapshot's diff dir) in image-layer form:
  * whiteout devices become `.wh.<name>` entries and opaque directories get `.wh..wh..opq`.
  */
-export function tarLayerDir(dir: string, opts: LayerTarOptions = {}): Readable {
+export function tarLayerDir(dir: string, opts: LayerTarOptions): Readable {
   return packTree(dir, { ...opts, layerForm: true });
 }
 
 export interface LayerTarOptions {
+  /** Reads xattrs: required, since an opaque directory is an xattr (trusted.overlay.opaque). */
+  xattrs: XattrReader;
   /**
    * Asked for each whiteout (by its root-relative path); a whiteout answered false is left out.
    * Default: every whiteout is written.
@@ -75,7 +87,7 @@ export interface LayerTarOptions {
   stats?: TarStats;
 }
 
-interface PackOptions extends TarDirectoryOptions, LayerTarOptions {
+interface PackOptions extends TarDirectoryOptions, Omit<LayerTarOptions, 'xattrs'> {
   layerForm: boolean;
 }
 
@@ -340,7 +352,7 @@ class TreeWriter {
   #mapIds: ((uid: number, gid: number) => [number, number]) | undefined;
   #stats: TarStats;
   #select: TarDirectoryOptions['select'];
-  #withXattrs: boolean;
+  #xattrReader: XattrReader | undefined;
 
   constructor(out: ChunkWriter, opts: PackOptions) {
     this.#out = out;
@@ -349,7 +361,8 @@ class TreeWriter {
     this.#mapIds = opts.mapIds;
     this.#stats = opts.stats ?? { fileBytes: 0 };
     this.#select = opts.select;
-    this.#withXattrs = opts.xattrs ?? true;
+    this.#xattrReader = opts.xattrs;
+    if (this.#layerForm && !this.#xattrReader) throw new TypeError('tarLayerDir needs an xattr reader (opaque directories are xattrs)');
   }
 
   *run(dir: string, opts: PackOptions): Walk {
@@ -403,7 +416,7 @@ class TreeWriter {
       writeHeader(this.#out, header);
       return;
     }
-    const xattrs = this.#withXattrs || this.#layerForm ? this.#xattrs(path) : { opaque: false };
+    const xattrs = this.#xattrReader ? this.#xattrs(this.#xattrReader, path) : { opaque: false };
     if (xattrs.pax) header.pax = xattrs.pax;
 
     if (st.isDirectory()) {
@@ -471,12 +484,10 @@ class TreeWriter {
     this.#out.pad(size);
   }
 
-  #xattrs(path: string): { pax?: Record<string, string>; opaque: boolean } {
-    const addon = this.#layerForm ? requireNative('tarring a layer (opaque directories are xattrs)') : tryNative();
-    if (!addon) return { opaque: false };
+  #xattrs(reader: XattrReader, path: string): { pax?: Record<string, string>; opaque: boolean } {
     let names: string[];
     try {
-      names = addon.llistxattr(path);
+      names = reader.list(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOTSUP') return { opaque: false };
       throw err;
@@ -485,7 +496,7 @@ class TreeWriter {
     let pax: Record<string, string> | undefined;
     let opaque = false;
     for (const name of sortedNames(names)) {
-      const value = addon.lgetxattr(path, name);
+      const value = reader.get(path, name);
       if (value === null) continue;
       if (name.startsWith(OVERLAY_XATTR_PREFIX)) {
         if (name === OVERLAY_OPAQUE_XATTR && value.toString() === 'y') opaque = true;

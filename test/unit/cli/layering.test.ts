@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Reads the TypeScript sources (dist/test/unit/cli/ -> the repository root).
+const SRC = fileURLToPath(new URL('../../../../src/', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every module a file imports (static, re-exported or dynamic), as written. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) out.push((m[1] ?? m[2]) as string);
+  return out;
+}
+
+/** "cli/commands/build.ts" for a relative import of `file`; null for node: and packages. */
+function target(file: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  return relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, '.ts');
+}
+
+test('the CLI imports only client/, errdefs/ and the shared leaf archive/, each through its index.ts', () => {
+  // `hako registry serve` runs the distribution server in the CLI's own process: a server, not a client of hakod.
+  const allowed = new Set(['cli/commands/registry-serve.ts -> registry/index.ts']);
+  const bad: string[] = [];
+  for (const file of sources(join(SRC, 'cli'))) {
+    for (const spec of importsOf(file)) {
+      const to = target(file, spec);
+      if (to === null || to.startsWith('cli/')) continue;
+      const edge = `${relative(SRC, file)} -> ${to}`;
+      if (allowed.has(edge)) continue;
+      if (!/^(client|errdefs|archive)\/index\.ts$/.test(to)) bad.push(edge);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('archive/ depends on nothing but node: built-ins and errdefs', () => {
+  const bad: string[] = [];
+  for (const file of sources(join(SRC, 'archive'))) {
+    for (const spec of importsOf(file)) {
+      const to = target(file, spec);
+      if (to === null ? spec.startsWith('node:') : to.startsWith('archive/') || to === 'errdefs/index.ts') continue;
+      bad.push(`${relative(SRC, file)} -> ${to ?? spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
