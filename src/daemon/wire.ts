@@ -136,13 +136,13 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     unmount: (dir) => layers.unmountRootfs(dir),
     lowerDirs: (chainId) => (chainId ? layers.lowerDirs(chainId) : []),
     changes: (upper, lowers) => changesOf(upper, lowers),
-    layerTar: (upper, lowers) => tarUpperAsLayer(upper, lowers, ids ? { mapIds: ids.toContainer } : {}),
+    layerTar: (upper, lowers, opts) => tarUpperAsLayer(upper, lowers, ids && !opts?.unmapped ? { mapIds: ids.toContainer } : {}),
     tarPath: (path, opts) => tarDirectory(path, {
       ...(opts.name && opts.name !== '.' ? { includeRoot: true, rebaseName: opts.name } : {}),
-      ...(ids ? { mapIds: ids.toContainer } : {}),
+      ...(ids && !opts.unmapped ? { mapIds: ids.toContainer } : {}),
     }),
-    async extractTar(tar: Readable, dir: string, { owner, ...opts } = {}) {
-      const toHost = ids?.toHost;
+    async extractTar(tar: Readable, dir: string, { owner, unmapped, ...opts } = {}) {
+      const toHost = unmapped ? undefined : ids?.toHost;
       const mapIds = owner ? (): [number, number] => (toHost ? toHost(owner.uid, owner.gid) : [owner.uid, owner.gid]) : toHost;
       await applyLayerTar(tar, dir, { mode: 'flatten', ...opts, ...(mapIds ? { mapIds } : {}) });
     },
@@ -197,7 +197,7 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     images,
     volumes: volumes.service,
     events,
-    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion() }), new UsernsExtension(remap, usernsPath), supervisor],
+    extensions: [volumes.extension, new RunOptionsExtension({ cgroupVersion: detectCgroupVersion(), remappedRoot: remap }), new UsernsExtension(remap, usernsPath), supervisor],
     imagePort,
     rootfs,
     runtime,

@@ -28,23 +28,29 @@ export interface ImagePort {
 
 export interface RootfsPort {
   /** Mounts (idempotently) the container's overlay rootfs under containerDir; returns its path. */
-  /** `volatile`: the upper dir is never synced (an --rm container's: it is thrown away). */
-  mount(chainId: string | null, containerDir: string, opts?: { initDir?: string; volatile?: boolean }): Promise<string>;
+  /**
+   * `volatile`: the upper dir is never synced (an --rm container's: it is thrown away).
+   * `idmap: false`: under userns-remap, layers not idmapped (a `--userns=host` container).
+   */
+  mount(chainId: string | null, containerDir: string, opts?: { initDir?: string; volatile?: boolean; idmap?: boolean }): Promise<string>;
   unmount(containerDir: string): Promise<void>;
   lowerDirs(chainId: string | null): string[];
   /** docker diff: changes in the container's upper dir. */
   changes(upperDir: string, lowerDirs: string[]): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
-  /** The upper dir as an image layer tar (commit). */
-  layerTar(upperDir: string, lowerDirs: string[]): Readable;
+  /**
+   * The upper dir as an image layer tar (commit). Under userns-remap the tars of this port carry
+   * the container's ids; `unmapped`: a `--userns=host` container's, whose files have real ids.
+   */
+  layerTar(upperDir: string, lowerDirs: string[], opts?: { unmapped?: boolean }): Readable;
   /** A tar of a directory or file (export, cp out); `name` renames the top entry. */
-  tarPath(path: string, opts: { name?: string }): Readable;
+  tarPath(path: string, opts: { name?: string; unmapped?: boolean }): Readable;
   /**
    * Extracts a tar onto a directory (cp in), refusing anything that lands outside it. With
    * `noOverwriteDirNonDir`, no entry may replace a directory by a non-directory or the reverse
    * (`shownAs`: the directory's container path, for the error). With `owner` (cp -a: the
    * container's user, in the container's ids) every entry gets that owner.
    */
-  extractTar(tar: Readable, dir: string, opts?: { noOverwriteDirNonDir?: { shownAs: string }; owner?: { uid: number; gid: number } }): Promise<void>;
+  extractTar(tar: Readable, dir: string, opts?: { noOverwriteDirNonDir?: { shownAs: string }; owner?: { uid: number; gid: number }; unmapped?: boolean }): Promise<void>;
 }
 
 export interface RuntimeUser {

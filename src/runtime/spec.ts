@@ -116,6 +116,8 @@ export interface RuntimeSettings {
   sysctls?: Record<string, string>;
   /** /dev/shm size in bytes, default 64 MiB. */
   shmSize?: number;
+  /** false: no default /dev/shm tmpfs (docker's `--ipc none`). Default true. */
+  devShm?: boolean;
   /** GOARCH for the seccomp filter, default the host's. */
   arch?: string;
   /** Kernel release for the seccomp profile's minKernel rules, default the host's. */
@@ -200,7 +202,7 @@ function mounts(s: RuntimeSettings): OciMount[] {
   const user = (s.mounts ?? []).map(userMount);
   const taken = new Set(user.map((m) => m.destination.replace(/\/+$/, '')));
   // A user mount on /dev/shm etc. replaces the default one (moby daemon/oci_linux.go).
-  const defaults = defaultMounts(s).filter((m) => !taken.has(m.destination));
+  const defaults = defaultMounts(s).filter((m) => !taken.has(m.destination) && (s.devShm !== false || m.destination !== '/dev/shm'));
   // Parents before children: moby sorts mounts by destination depth, stably.
   const sorted = user.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.destination) - depth(b.m.destination) || a.i - b.i);
   return [...defaults, ...sorted.map((x) => x.m)];

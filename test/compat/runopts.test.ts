@@ -96,6 +96,18 @@ describe('docker CLI run options against hakod', () => {
     ok(await d.docker(['rm', '-f', 'busy']), d);
   });
 
+  it('docker run --ipc container:x shares a shareable x\'s /dev/shm; a private x is refused with docker\'s message', async () => {
+    ok(await d.docker(['run', '-d', '--name', 'shm-donor', '--ipc', 'shareable', 'busybox', 'sleep', '60']), d);
+    ok(await d.docker(['exec', 'shm-donor', 'sh', '-c', 'echo shared > /dev/shm/note']), d);
+    assert.equal(ok(await d.docker(['run', '--rm', '--ipc', 'container:shm-donor', 'busybox', 'cat', '/dev/shm/note']), d), 'shared\n');
+    ok(await d.docker(['run', '-d', '--name', 'shm-private', 'busybox', 'sleep', '60']), d);
+    const id = ok(await d.docker(['inspect', '-f', '{{.Id}}', 'shm-private']), d).trim();
+    fails(await d.docker(['run', '--name', 'shm-joiner', '--ipc', 'container:shm-private', 'busybox', 'true']),
+      new RegExp(`Error response from daemon: failed to join IPC namespace: container ${id}: non-shareable IPC \\(hint: use IpcMode:shareable for the donor container\\)`), d);
+    assert.equal(ok(await d.docker(['run', '--rm', '--ipc', 'none', 'busybox', 'sh', '-c', 'ls -d /dev/shm || echo none']), d), 'none\n');
+    ok(await d.docker(['rm', '-f', 'shm-donor', 'shm-private', 'shm-joiner']), d);
+  });
+
   it('bad input fails with a clear message and creates nothing', async () => {
     const before = ok(await d.docker(['ps', '-aq']), d);
     fails(await d.docker(['run', '--memory', '10x', 'busybox', 'true']), /invalid argument "10x" for "-m, --memory" flag|invalid size: '10x'/, d);

@@ -4,7 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startHakod, type Hakod } from '../support/hakod.js';
@@ -90,9 +90,53 @@ describe('docker CLI against a hakod with userns-remap', () => {
     ok(await d.docker(['rmi', 'remapped:committed']), d);
   });
 
+  it('--userns=host runs a container without the remap: real root, the host\'s user namespace, layers with their real ids', async () => {
+    const hostUserns = readlinkSync('/proc/self/ns/user');
+    const out = ok(await d.docker(['run', '--name', 'unmapped', '--userns', 'host', '-v', `${shared}:/shared`, 'busybox', 'sh', '-c',
+      'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user; stat -c %u:%g /bin/busybox; touch /in-rootfs; echo hi > /shared/made-unmapped; ip -4 -o addr show eth0 | wc -l']), d);
+    const [u, uidMap, userns, owner, addrs] = out.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    assert.equal(u, '0');
+    assert.equal(uidMap, '0 0 4294967295');
+    assert.equal(userns, hostUserns);
+    assert.equal(owner, '0:0');
+    assert.equal(addrs, '1', 'it is on the default bridge network as any other container');
+    assert.equal(statSync(join(shared, 'made-unmapped')).uid, 0);
+    const id = ok(await d.docker(['inspect', '-f', '{{.Id}} {{.HostConfig.UsernsMode}}', 'unmapped']), d).trim().split(' ');
+    assert.equal(id[1], 'host');
+    assert.equal(statSync(join(d.dataRoot, `${uid}.${gid}`, 'containers', id[0]!, 'diff', 'in-rootfs')).uid, 0);
+    ok(await d.docker(['rm', 'unmapped']), d);
+    // What only a user namespace rules out is allowed again, as in docker; exec runs unmapped too.
+    assert.equal(ok(await d.docker(['run', '--rm', '--userns', 'host', '--net', 'host', '--pid', 'host', 'busybox', 'sh', '-c', 'cat /proc/1/comm; readlink /proc/self/ns/net']), d),
+      `${readFileSync('/proc/1/comm', 'utf8').trim()}\n${readlinkSync('/proc/self/ns/net')}\n`);
+    ok(await d.docker(['run', '-d', '--name', 'unmapped-priv', '--userns', 'host', '--privileged', 'busybox', 'sleep', '60']), d);
+    assert.equal(ok(await d.docker(['exec', 'unmapped-priv', 'cat', '/proc/self/uid_map']), d).trim().split(/\s+/).join(' '), '0 0 4294967295');
+    // cp, export and commit carry its ids as they are (no remap to translate).
+    ok(await d.docker(['exec', 'unmapped-priv', 'sh', '-c', 'touch /owned; chown 7:8 /owned']), d);
+    const src = join(work, 'copied-unmapped');
+    writeFileSync(src, 'in\n');
+    ok(await d.docker(['cp', src, 'unmapped-priv:/copied']), d);
+    assert.equal(ok(await d.docker(['exec', 'unmapped-priv', 'stat', '-c', '%u:%g', '/copied', '/owned']), d), '0:0\n7:8\n');
+    const listing = ok(await d.shell(`docker -H ${d.host} export unmapped-priv | tar -tvf - owned copied bin/busybox`), d);
+    assert.match(listing, /^-rw-r--r-- 0\/0 .* copied$/m);
+    assert.match(listing, /^-rw-r--r-- 7\/8 .* owned$/m);
+    assert.match(listing, /^-rwxr-xr-x 0\/0 .* bin\/busybox$/m);
+    ok(await d.docker(['commit', 'unmapped-priv', 'unmapped:committed']), d);
+    assert.equal(ok(await d.docker(['run', '--rm', 'unmapped:committed', 'stat', '-c', '%u:%g', '/owned', '/copied']), d), '7:8\n0:0\n');
+    ok(await d.docker(['rm', '-f', 'unmapped-priv']), d);
+    ok(await d.docker(['rmi', 'unmapped:committed']), d);
+  });
+
+  it('--ipc shareable /dev/shm is the remapped root\'s, and a container started with --ipc container:x shares it', async () => {
+    ok(await d.docker(['run', '-d', '--name', 'shm-remapped', '--ipc', 'shareable', 'busybox', 'sleep', '60']), d);
+    assert.equal(ok(await d.docker(['exec', 'shm-remapped', 'sh', '-c', 'echo x > /dev/shm/f; stat -c %u /dev/shm/f']), d), '0\n');
+    assert.equal(ok(await d.docker(['run', '--rm', '--ipc', 'container:shm-remapped', 'busybox', 'cat', '/dev/shm/f']), d), 'x\n');
+    const id = ok(await d.docker(['inspect', '-f', '{{.Id}}', 'shm-remapped']), d).trim();
+    assert.equal(statSync(join(d.dataRoot, `${uid}.${gid}`, 'containers', id, 'mounts', 'shm', 'f')).uid, uid);
+    ok(await d.docker(['rm', '-f', 'shm-remapped']), d);
+  });
+
   it('options a user namespace rules out are refused and create nothing', async () => {
     fails(await d.docker(['run', '--rm', '--privileged', 'busybox', 'true']), /privileged mode is incompatible with user namespaces/, d);
-    fails(await d.docker(['run', '--rm', '--userns', 'host', 'busybox', 'true']), /--userns=host: this hakod remaps every container/, d);
     fails(await d.docker(['run', '--rm', '--net', 'host', 'busybox', 'true']), /host's network namespace when user namespaces are enabled/, d);
     assert.equal(ok(await d.docker(['ps', '-aq']), d), '');
   });

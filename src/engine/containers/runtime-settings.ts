@@ -112,6 +112,8 @@ export function runtimeSettingsOf(i: SettingsInput): RuntimeSettings {
     ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj !== 0 ? { oomScoreAdj: hc.OomScoreAdj } : {}),
     sysctls: (hc.Sysctls as Record<string, string> | null) ?? {},
     shmSize: Number(hc.ShmSize) || 64 * 1024 * 1024,
+    // `--ipc none`: no /dev/shm at all; shareable/container:/host binds are the run-options extension's.
+    ...(hc.IpcMode === 'none' ? { devShm: false } : {}),
     hostNofileLimit: NOFILE,
     ...(BOUNDING ? { boundingCapabilities: BOUNDING } : {}),
   };
@@ -143,7 +145,7 @@ export function checkNamespaceModes(hc: Json): void {
     if (container && v.startsWith('container:') && v.length > 10) return;
     throw new InvalidArgument(`invalid ${flag} mode "${v}": use ${[...allowed, ...(container ? ['container:<name|id>'] : [])].join(', ')}`);
   };
-  check('IpcMode', '--ipc', ['private', 'shareable', 'host'], true);
+  check('IpcMode', '--ipc', ['none', 'private', 'shareable', 'host'], true);
   check('PidMode', '--pid', ['host'], true);
   check('UTSMode', '--uts', ['host'], false);
 }

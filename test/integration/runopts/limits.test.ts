@@ -168,7 +168,7 @@ test('--uts host, --ipc host and --pid host share the host namespaces; --pid con
   assert.equal(ipc, hostIpc);
   assert.equal(init, readFileSync('/proc/1/comm', 'utf8').trim());
   const c = t.engine.containers;
-  const { Id: target } = await c.create({ Image: 'busybox', Cmd: ['sleep', '30'] }, { name: 'nstarget' });
+  const { Id: target } = await c.create({ Image: 'busybox', Cmd: ['sleep', '30'], HostConfig: { IpcMode: 'shareable' } }, { name: 'nstarget' });
   await c.start(target);
   try {
     const j = await run({ Cmd: ['sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "'], HostConfig: { PidMode: 'container:nstarget', IpcMode: 'container:nstarget' } });

@@ -116,6 +116,12 @@ test('a user mount on /dev/shm replaces the default one', () => {
   assert.equal(shm[0]!.source, '/host/shm');
 });
 
+test('devShm false (--ipc none) drops the default /dev/shm, not a user one', () => {
+  assert.equal(buildOciSpec({ ...base, devShm: false }).mounts.filter((m) => m.destination === '/dev/shm').length, 0);
+  const spec = buildOciSpec({ ...base, devShm: false, mounts: [{ type: 'tmpfs', target: '/dev/shm' }] });
+  assert.deepEqual(spec.mounts.filter((m) => m.destination === '/dev/shm').map((m) => m.source), ['tmpfs']);
+});
+
 test('a relative mount target is refused', () => {
   assert.throws(() => buildOciSpec({ ...base, mounts: [{ type: 'tmpfs', target: 'run' }] }), InvalidArgument);
 });

@@ -58,7 +58,7 @@ test('tars of a remapped container carry container ids; ids outside the map beco
   assert.deepEqual(ids.toHost(70000, 0), [165534, 100000]);
 });
 
-test('--userns takes "" or "host"; a remapping daemon refuses host, --privileged and host namespaces, and puts containers in its user namespace', async () => {
+test('--userns takes "" or "host"; a remapping daemon refuses --privileged and host namespaces, and puts containers in its user namespace unless --userns=host', async () => {
   const { UsernsExtension } = await import('../../../src/userns/index.js');
   const rec = (hc: Record<string, unknown>) => ({ Id: 'c1', HostConfig: hc, HostsPath: '', HostnamePath: '', ResolvConfPath: '' }) as never;
   const plain = new UsernsExtension(null);
@@ -66,7 +66,11 @@ test('--userns takes "" or "host"; a remapping daemon refuses host, --privileged
   assert.throws(() => plain.create(rec({ UsernsMode: 'bogus' })), /invalid --userns "bogus"/);
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
   const remapped = new UsernsExtension({ spec: 'default', user: 'hako-remap', group: 'hako-remap', uidMappings: map, gidMappings: map, uid: 100000, gid: 100000 }, '/proc/1/fd/9');
-  assert.throws(() => remapped.create(rec({ UsernsMode: 'host' })), /not supported yet/);
+  // --userns=host: no remap for this one, so what only a user namespace rules out is allowed (as docker).
+  remapped.create(rec({ UsernsMode: 'host', Privileged: true, PidMode: 'host', NetworkMode: 'host' }));
+  const unmapped = { id: 'c1', rootfs: '/r', args: ['sh'] } as Parameters<InstanceType<typeof UsernsExtension>['prepare']>[1];
+  await remapped.prepare(rec({ UsernsMode: 'host' }), unmapped);
+  assert.equal(unmapped.userns, undefined);
   assert.throws(() => remapped.create(rec({ Privileged: true })), /privileged mode is incompatible with user namespaces/);
   assert.throws(() => remapped.create(rec({ PidMode: 'host' })), /host PID namespace/);
   remapped.create(rec({}));
