@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -270,32 +271,41 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// A new network namespace bound at `target` (an existing file), made by this thread: unshare
-// moves only the calling thread into it, the bind mount keeps it alive, and setns brings the
-// thread back. No other JavaScript runs meanwhile (this is synchronous on the main thread); a
-// thread that cannot return to its own namespace would spawn every later child in the wrong one,
-// so that (never seen) case aborts.
+// A new network namespace bound at `target` (an existing file). unshare(CLONE_NEWNET) moves only
+// the calling thread, so a short-lived thread of our own does it and binds its namespace before
+// it ends: hakod's threads never leave their namespace, and /proc/<hakod>/ns/net (which `ip`
+// uses to put veth peers on the host side) always names the host's, even while this runs.
+struct netns_job {
+  const char *target;
+  int err;
+  const char *syscall;
+};
+
+static void *netns_thread(void *arg) {
+  struct netns_job *job = arg;
+  if (unshare(CLONE_NEWNET) != 0) {
+    job->err = errno;
+    job->syscall = "unshare(CLONE_NEWNET)";
+  } else if (mount("/proc/thread-self/ns/net", job->target, NULL, MS_BIND, NULL) != 0) {
+    job->err = errno;
+    job->syscall = "mount";
+  }
+  return NULL;
+}
+
 static napi_value js_new_netns(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   get_args(env, info, 1, argv);
   char *target;
   if (!get_string(env, argv[0], "target", false, &target)) return NULL;
-  napi_value r = NULL;
-  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (self < 0) {
-    r = throw_errno(env, errno, "open(/proc/thread-self/ns/net)", NULL);
-  } else if (unshare(CLONE_NEWNET) != 0) {
-    r = throw_errno(env, errno, "unshare(CLONE_NEWNET)", target);
-  } else {
-    int err = 0;
-    if (mount("/proc/thread-self/ns/net", target, NULL, MS_BIND, NULL) != 0) err = errno;
-    if (setns(self, CLONE_NEWNET) != 0) {
-      fprintf(stderr, "hako_native: cannot return to the original network namespace: %s\n", strerror(errno));
-      abort();
-    }
-    r = err ? throw_errno(env, err, "mount", target) : undefined(env);
-  }
-  if (self >= 0) close(self);
+  struct netns_job job = {.target = target, .err = 0, .syscall = NULL};
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, netns_thread, &job);
+  if (rc == 0) rc = pthread_join(thread, NULL);
+  napi_value r;
+  if (rc != 0) r = throw_errno(env, rc, "pthread_create", target);
+  else if (job.err != 0) r = throw_errno(env, job.err, job.syscall, target);
+  else r = undefined(env);
   free(target);
   return r;
 }

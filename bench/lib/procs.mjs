@@ -71,3 +71,24 @@ export function sumMemory(pids) {
   }
   return { rss, pss, counted };
 }
+
+const TICKS = 100; // USER_HZ on Linux
+
+/** user+sys of a process plus what its reaped children used, in seconds (0 when it is gone). */
+export function cpuOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14-17 of stat (1-based): utime stime cutime cstime; f[0] is field 3.
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** cpuOf summed over `pid` and every live descendant (an engine: dockerd, containerd, shims ...). */
+export function treeCpu(pid, procs = listProcesses()) {
+  let total = cpuOf(pid);
+  for (const child of childrenOf(pid, procs)) total += treeCpu(child.pid, procs);
+  return total;
+}

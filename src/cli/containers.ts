@@ -3,15 +3,12 @@
  * start errors to exit codes, the attach-wait-start sequence of `run` and `start -a`, signal
  * proxying, and "do this to each named container" loops with docker's error reporting.
  */
-import { registryAuthHeader } from './credentials.js';
 import type { Writable } from 'node:stream';
 import type { Client, ContainerCreateResponse } from '../client/index.js';
 import type { Cli } from './cli.js';
 import { StatusError, withHelp } from './errors.js';
 import { streamConnection } from './attachio.js';
 import { monitorSize } from './tty.js';
-import { displayProgress } from './progress.js';
-import { nullWriter } from './io.js';
 
 /** `Error response from daemon: ...` for daemon errors, the bare message otherwise. */
 export function errorText(e: unknown): string {
@@ -49,6 +46,10 @@ function splitTag(ref: string): [string, string | undefined] {
 
 /** Pulls with progress on `out` (stderr for run/create, whose stdout is the container's). */
 export async function pullImage(cli: Cli, client: Client, ref: string, opts: { quiet?: boolean; platform?: string; out?: Writable } = {}): Promise<void> {
+  // Loaded only when a pull happens: `run` of a present image does not pay for them.
+  const [{ registryAuthHeader }, { displayProgress }, { nullWriter }] = await Promise.all([
+    import('./credentials.js'), import('./progress.js'), import('./io.js'),
+  ]);
   const [image, tag] = splitTag(ref);
   const res = await client.imagePull(image, tag, { platform: opts.platform, registryAuth: registryAuthHeader(image) });
   const out = opts.out ?? cli.stderr;
@@ -127,13 +128,20 @@ function delay(ms: number): Promise<void> {
  * or the user detaches; answer the container's exit status (0 after a detach).
  */
 export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOptions): Promise<number> {
-  const conn = await client.containerAttach(o.id, {
-    stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys,
-  });
-  const streaming = streamConnection(cli, conn, o);
+  // The wait goes out beside the attach, not after it: one round trip less before the start.
   const waitAbort = new AbortController();
   const wait = client.containerWait(o.id, o.autoRemove ? 'removed' : 'next-exit', waitAbort.signal);
   wait.result.catch(() => {});
+  let conn;
+  try {
+    conn = await client.containerAttach(o.id, {
+      stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys,
+    });
+  } catch (e) {
+    waitAbort.abort();
+    throw e;
+  }
+  const streaming = streamConnection(cli, conn, o);
   await Promise.race([wait.registered, delay(WAIT_REGISTER_MS)]).catch(() => {});
   const stopSignals = o.sigProxy ? proxySignals(client, o.id) : () => {};
   let stopResize = (): void => {};

@@ -42,7 +42,8 @@ export interface NativeAddon {
   umount2(target: string, flags: number): void;
   /**
    * Makes a new network namespace (only `lo`, down) and binds it at `target`, an existing file:
-   * what `unshare --net=target` does, without a process (the thread returns to its own).
+   * what `unshare --net=target` does, without a process (a thread of its own does the unshare, so
+   * no thread of hakod ever leaves its network namespace).
    */
   newNetns(target: string): void;
   /**

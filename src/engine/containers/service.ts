@@ -12,7 +12,7 @@ import type { ImagePort, LogPort, RootfsPort } from '../ports.js';
 import { buildOciSpec, resolveUser, startFailureExitCode, type OciRuntime } from '../../runtime/index.js';
 import { runtimeSettingsOf } from './runtime-settings.js';
 import { resourceUpdate, UPDATABLE_RESOURCE_KEYS } from './resources.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { ContainerControl, ContainerExtension, EventBus } from '../extensions.js';
 import { AttachSession, parseDetachKeys } from './attach-session.js';
 import { commandLine, mergeContainerConfig, normalizeHostConfig } from './create-config.js';
@@ -57,6 +57,8 @@ interface Live {
   /** Attached sessions, drained before an auto-remove. */
   sessions: Set<AttachSession>;
   stopRotation: (() => void) | null;
+  /** A user's `restart` is stopping it (moby's HasBeenManuallyRestarted): an --rm container stays. */
+  restarting?: boolean;
 }
 
 export class Containers implements ContainerService {
@@ -221,7 +223,9 @@ export class Containers implements ContainerService {
     }
     const image = await this.#o.images.resolve(imageRef);
     const id = newId();
-    const config = mergeContainerConfig(body, image.config, id.slice(0, 12));
+    // As moby's: on the host's network (or UTS namespace) the default hostname is the host's own.
+    const hostUts = ['NetworkMode', 'UTSMode'].some((k) => (body.HostConfig as Json | undefined)?.[k] === 'host');
+    const config = mergeContainerConfig(body, image.config, hostUts ? hostname() : id.slice(0, 12));
     config.Image = imageRef;
     const { Path, Args } = commandLine(config);
     const hostConfig = normalizeHostConfig(body.HostConfig as Json | undefined);
@@ -453,7 +457,7 @@ export class Containers implements ContainerService {
     const waiter = live.nextExit;
     live.nextExit = new Deferred();
     waiter.resolve(exitCode);
-    if (rec.HostConfig.AutoRemove) {
+    if (rec.HostConfig.AutoRemove && !live.restarting) {
       // Whoever is attached gets every byte before the container disappears.
       await Promise.all([...live.sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : s.onClose(r)))));
       await this.remove(id, { force: true }).catch((err) => {
@@ -505,16 +509,22 @@ export class Containers implements ContainerService {
     const rec = this.#o.store.get(ref);
     // Stopped by the user for a moment: no restart policy may start it meanwhile.
     this.#markManuallyStopped(rec);
-    if (rec.State.Running) {
-      await this.#stopProcess(rec, opts);
-      this.#event(rec, 'stop'); // docker: kill, die, stop, start, restart
+    const live = this.#liveOf(rec.Id);
+    live.restarting = true;
+    try {
+      if (rec.State.Running) {
+        await this.#stopProcess(rec, opts);
+        this.#event(rec, 'stop'); // docker: kill, die, stop, start, restart
+      }
+      await this.#locks.run(rec.Id, async () => {
+        if (rec.State.Running) return;
+        rec.ManuallyStopped = false;
+        rec.RestartCount = 0;
+        await this.#startProcess(rec);
+      });
+    } finally {
+      live.restarting = false;
     }
-    await this.#locks.run(rec.Id, async () => {
-      if (rec.State.Running) return;
-      rec.ManuallyStopped = false;
-      rec.RestartCount = 0;
-      await this.#startProcess(rec);
-    });
     this.#event(rec, 'restart');
   }
 
@@ -556,8 +566,12 @@ export class Containers implements ContainerService {
         signal.addEventListener('abort', () => reject(signal.reason), { once: true });
       })]);
     }
+    // A removal clears the error (moby's SetRemovalError(nil)): `docker run --rm` waits with
+    // condition=removed and would log a failed start's error a second time, before its own.
+    let removed = false;
+    void live.removed.promise.then(() => { removed = true; });
     await done;
-    return { StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null };
+    return { StatusCode: rec.State.ExitCode, Error: rec.State.Error && !removed ? { Message: rec.State.Error } : null };
   }
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
@@ -770,7 +784,8 @@ export class Containers implements ContainerService {
     // As podman's --rm: a container removed at exit (or a build step's) needs no durability, so its
     // unmount need not write back the host filesystem (that sync is most of an unmount's time under I/O load).
     const volatile = rec.HostConfig.AutoRemove === true || rec.Scratch === true;
-    return this.#o.rootfs.mount(rec.ChainId, this.#dir(rec), { initDir: join(this.#dir(rec), 'init'), volatile });
+    // `--userns=host` on a remapping daemon: real ids, so the layers are not idmapped (src/userns/).
+    return this.#o.rootfs.mount(rec.ChainId, this.#dir(rec), { initDir: join(this.#dir(rec), 'init'), volatile, ...(rec.HostConfig.UsernsMode === 'host' ? { idmap: false } : {}) });
   }
 
   /** Runs fn with the container's rootfs mounted, mounting it for the call if it is stopped. */
@@ -791,7 +806,7 @@ export class Containers implements ContainerService {
 
   async export(ref: string): Promise<Readable> {
     const rec = this.#o.store.get(ref);
-    return this.#streamWithRootfs(rec, (root) => this.#o.rootfs.tarPath(root, { name: '.' }));
+    return this.#streamWithRootfs(rec, (root) => this.#o.rootfs.tarPath(root, { name: '.', unmapped: rec.HostConfig.UsernsMode === 'host' }));
   }
 
   // Keeps the rootfs mounted until the stream has been read to its end (or torn down).
@@ -860,7 +875,7 @@ export class Containers implements ContainerService {
         const stat = await statInRoot(v.root, v.path, path);
         const target = await resolveInRoot(v.root, v.path, { followFinal: path.endsWith('/') || path.endsWith('/.') });
         const name = path.endsWith('/.') ? '.' : stat.name;
-        const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name }));
+        const tar = await this.#streamWithRootfs(rec, () => this.#o.rootfs.tarPath(target, { name, unmapped: rec.HostConfig.UsernsMode === 'host' }));
         // Frozen until the tar has been read to its end or torn down.
         tar.once('close', () => void release());
         return { stat, tar };
@@ -892,6 +907,7 @@ export class Containers implements ContainerService {
         await this.#o.rootfs.extractTar(tar, dest, {
           ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: { shownAs } } : {}),
           ...(owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
+          unmapped: rec.HostConfig.UsernsMode === 'host',
         });
       });
     } finally {
@@ -933,7 +949,7 @@ export class Containers implements ContainerService {
       return await this.#withRootfs(rec, async () =>
         this.#o.images.commit({
           parentId: rec.Image,
-          layerTar: this.#o.rootfs.layerTar(join(dir, 'diff'), this.#o.rootfs.lowerDirs(rec.ChainId)),
+          layerTar: this.#o.rootfs.layerTar(join(dir, 'diff'), this.#o.rootfs.lowerDirs(rec.ChainId), { unmapped: rec.HostConfig.UsernsMode === 'host' }),
           config: { ...rec.Config, ...(opts.config ?? {}) },
           container: rec.Id,
           createdBy: [rec.Path, ...rec.Args].join(' '),

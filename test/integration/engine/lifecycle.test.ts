@@ -116,6 +116,18 @@ test('an --rm container\'s rootfs skips the unmount sync (volatile); a kept one 
   }
 });
 
+test('restart keeps an --rm container (its volatile rootfs mounts again); a stop then removes it', async () => {
+  const c = t.engine.containers;
+  const { Id } = await c.create({ Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { AutoRemove: true } }, {});
+  await c.start(Id);
+  await c.restart(Id, { timeout: 0 });
+  assert.equal(((await c.inspect(Id)).State as { Status: string }).Status, 'running');
+  const removed = c.wait(Id, 'removed');
+  await c.stop(Id, { timeout: 0 });
+  await removed;
+  await assert.rejects(c.inspect(Id), /No such container/);
+});
+
 test('auto-remove deletes the container after it exits', async () => {
   const c = t.engine.containers;
   const { Id } = await c.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } }, {});

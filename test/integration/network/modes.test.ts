@@ -131,6 +131,13 @@ async function freePair(): Promise<number> {
   }
 }
 
+test('on the host network a container is named as the host, unless --hostname says otherwise', async () => {
+  const { hostname } = await import('node:os');
+  assert.equal((await run('hostname', { NetworkMode: 'host' })).out.trim(), hostname());
+  assert.equal((await run('hostname', { NetworkMode: 'host' }, { Hostname: 'box7' })).out.trim(), 'box7');
+  assert.match((await run('hostname')).out.trim(), /^[0-9a-f]{12}$/);
+});
+
 test('-P publishes the EXPOSEd ports on ephemeral host ports; a host port range gives the first free port of it', async () => {
   const lo = await freePair();
   const id = await daemon('ranged', 'mkdir /a /b; echo a > /a/i; echo b > /b/i; httpd -p 8000 -h /a; httpd -p 8001 -h /b; exec httpd -f -p 9000 -h /a', {

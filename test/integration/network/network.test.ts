@@ -191,6 +191,15 @@ test('a published port answers on 127.0.0.1, over TCP and UDP, and a taken port 
   await c.remove(Id, {});
 });
 
+test('containers started all at once each get their own namespace and reach their gateway', async () => {
+  // Namespaces are made in-process while other containers' veths are being set up: a veth's host
+  // side must never land in a namespace made meanwhile (each run pings its gateway to prove it).
+  for (let round = 0; round < 3; round++) {
+    const runs = await Promise.all(Array.from({ length: 6 }, () => run('ping -c1 -W2 $(ip route | sed -n "s/^default via \\([0-9.]*\\).*/\\1/p")')));
+    for (const r of runs) assert.equal(r.code, 0, r.out);
+  }
+});
+
 test('bad input fails clearly and leaves nothing half-made', async () => {
   const n = t.engine.networks;
   await network('n-bad', 6);
