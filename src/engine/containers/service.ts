@@ -501,6 +501,10 @@ export class Containers implements ContainerService {
       if (rec.State.Paused && (signal === 9 || signal === 15)) await this.unpause(rec.Id).catch(() => undefined);
     } catch (err) {
       if (!rec.State.Running) return; // it exited meanwhile
+      // Its process is gone but the exit is not handled yet (conmon is writing it down, or it waits
+      // for this container's lock): the caller's wait for that exit ends soon.
+      if ((await this.#o.runtime.exitCode(rec.Id)) !== null) return;
+      if ((await this.#o.runtime.state(rec.Id).catch(() => null))?.status === 'stopped') return;
       throw err;
     }
   }
@@ -581,22 +585,31 @@ export class Containers implements ContainerService {
       // "running" to the API while it waits out its backoff, as docker's.
       throw new Conflict(`cannot remove container "/${rec.Name}": container is restarting: stop the container before removing or force remove`);
     }
-    if (rec.State.Running) {
-      if (!opts.force) {
-        const what = rec.State.Paused ? 'paused' : 'running';
-        throw new Conflict(
-          `cannot remove container "/${rec.Name}": container is ${what}: ${rec.State.Paused ? 'unpause and ' : ''}stop the container before removing or force remove`,
-        );
+    // With force, a start that was still under way when the removal came (its process may already
+    // be gone) is waited out and its process killed, as often as it takes.
+    for (;;) {
+      if (rec.State.Running) {
+        if (!opts.force) {
+          const what = rec.State.Paused ? 'paused' : 'running';
+          throw new Conflict(
+            `cannot remove container "/${rec.Name}": container is ${what}: ${rec.State.Paused ? 'unpause and ' : ''}stop the container before removing or force remove`,
+          );
+        }
+        // No restart policy may bring it back between the kill and the removal.
+        this.#markManuallyStopped(rec);
+        const exited = this.#liveOf(rec.Id).nextExit.promise;
+        await this.#signal(rec, 9);
+        await exited;
       }
-      const exited = this.#liveOf(rec.Id).nextExit.promise;
-      await this.#signal(rec, 9);
-      await exited;
+      const removed = await this.#locks.run(rec.Id, async () => {
+        if (!this.#o.store.find(rec.Id)) return true;
+        if (rec.State.Running) return false;
+        await this.#removeNow(rec, Boolean(opts.volumes));
+        return true;
+      });
+      if (removed) return;
+      if (!opts.force) throw new Conflict(`container ${rec.Id} was started again while being removed`);
     }
-    await this.#locks.run(rec.Id, async () => {
-      if (!this.#o.store.find(rec.Id)) return;
-      if (rec.State.Running) throw new Conflict(`container ${rec.Id} was started again while being removed`);
-      await this.#removeNow(rec, Boolean(opts.volumes));
-    });
   }
 
   async #removeNow(rec: ContainerRecord, volumes = false): Promise<void> {
