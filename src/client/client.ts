@@ -337,7 +337,7 @@ export class Client {
   }
 
   /** POST /auth: the daemon checks the credentials against the registry. */
-  registryLogin(auth: { username?: string; password?: string; serveraddress?: string }): Promise<{ Status: string; IdentityToken?: string }> {
+  registryLogin(auth: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken?: string }> {
     return this.#json('/auth', { method: 'POST', body: auth });
   }
 

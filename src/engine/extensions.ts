@@ -23,8 +23,14 @@ export interface ContainerExtension {
    */
   prepare?(rec: ContainerRecord, settings: RuntimeSettings): Promise<void> | void;
   /**
-   * After runc created the process, before it runs: finish what `prepare` left running beside
-   * runc's work (a network namespace's configuration). A throw fails the start as in prepare.
+   * The monitor is spawned and runc is creating the process (tens of ms): start here what may run
+   * beside that and need not hold up the spawn (a network namespace's configuration). Must not
+   * throw: report failures from `beforeStart`.
+   */
+  creating?(rec: ContainerRecord): void;
+  /**
+   * After runc created the process, before it runs: finish what `prepare` or `creating` left
+   * running beside runc's work. A throw fails the start as in prepare.
    */
   beforeStart?(rec: ContainerRecord): Promise<void> | void;
   /** After the process runs. */

@@ -211,7 +211,21 @@ export class ImageCore {
       ids.push(id);
     }
     const now = this.deps.now().toISOString();
-    return this.records.transaction(() => imgs.map((img, i) => {
+    // One stored blob per layer (diff id). A layer that already has one keeps it, unless this
+    // write brings the gzip blob of a layer stored uncompressed (push sends that one as it is):
+    // the blob that lost is then named by nothing and deleted below, not left behind.
+    const unnamed = new Set<string>();
+    const keepBlob = (b: LayerBlob): void => {
+      const had = this.records.layerBlob(b.diffId);
+      if (had === null) {
+        this.records.putLayerBlob(b);
+      } else if (had.blobDigest !== b.blobDigest) {
+        const swap = layerCompression(had.mediaType) === null && layerCompression(b.mediaType) !== null;
+        if (swap) this.records.putLayerBlob({ ...b, tarSize: b.tarSize || had.tarSize });
+        unnamed.add(swap ? had.blobDigest : b.blobDigest);
+      }
+    };
+    const result = this.records.transaction(() => imgs.map((img, i) => {
       const id = ids[i] as string;
       const moved: Array<{ name: string; from: string }> = [];
       if (!this.records.get(id)) {
@@ -223,7 +237,7 @@ export class ImageCore {
           lastTagTime: '',
         }, img.layers);
       }
-      for (const b of img.blobs) if (!this.records.layerBlob(b.diffId)) this.records.putLayerBlob(b);
+      for (const b of img.blobs) keepBlob(b);
       for (const t of [...img.tags, ...(img.digests ?? [])]) {
         const prev = this.records.ref(t.name);
         if (prev && prev.imageId !== id) moved.push({ name: t.name, from: prev.imageId });
@@ -231,6 +245,13 @@ export class ImageCore {
       }
       return { id, moved };
     }));
+    // A reader that opened the old blob keeps its fd; one that read the record before the swap
+    // reopens by the record (registry-io's openLayerTar).
+    for (const digest of unnamed) {
+      if (this.records.blobInUse(digest)) continue;
+      await this.deps.content.delete(digest).catch((err: unknown) => { if (!(err instanceof NotFound)) throw err; });
+    }
+    return result;
   }
 
   /**

@@ -21,6 +21,8 @@ export interface ContentStoreLike {
   read(digest: string): Promise<Buffer>;
   createReadStream(digest: string, opts?: { highWaterMark?: number }): Promise<Readable>;
   delete(digest: string): Promise<void>;
+  /** Every blob in the store (image prune sweeps the layer blobs nothing names). */
+  list(): Promise<Array<{ digest: string; size: number }>>;
 }
 
 export interface LayerStoreLike {

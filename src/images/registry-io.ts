@@ -12,7 +12,7 @@ import { configProblem, layerCompression, MEDIA_TYPE, type ImageConfig } from '.
 import { tagTarget, type ImageCore, type NamedRef, type NewImage } from './core.js';
 import type { LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { Rollback } from './streams.js';
+import { Rollback, uncompressed } from './streams.js';
 
 export interface PulledLayer {
   /** Digest of the blob as the registry serves it (compressed or not). */
@@ -199,6 +199,31 @@ export async function pushSource(core: ImageCore, id: string): Promise<PushSourc
     layers.push({ diffId: l.diffId, digest: blob.blobDigest, mediaType: blob.mediaType, size });
   }
   return { id: rec.id, configBytes, layers, names: [...rec.repoTags, ...rec.repoDigests] };
+}
+
+/**
+ * The uncompressed tar of layer `diffId`, read from its stored blob (gunzipped when that is the
+ * gzip blob). A push may swap the layer's blob for its gzip blob at any time (useCompressedBlob:
+ * record first, then the old blob is deleted): a reader whose blob vanished between reading the
+ * record and opening the file reads the record again and opens the new blob. Once open, the file
+ * stays readable to the end even when it is deleted meanwhile (the fd holds it). Null when the
+ * layer has no stored blob.
+ */
+export async function openLayerTar(core: ImageCore, diffId: string, opts: { highWaterMark?: number } = {}): Promise<Readable | null> {
+  for (let tries = 0; ; tries++) {
+    const blob = core.records.layerBlob(diffId);
+    if (blob === null) return null;
+    let src: Readable;
+    try {
+      src = await core.deps.content.createReadStream(blob.blobDigest, opts);
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+      // Swapped meanwhile: the record names the new blob. Else the blob is really gone.
+      if (tries < 3 && core.records.layerBlob(diffId)?.blobDigest !== blob.blobDigest) continue;
+      return null;
+    }
+    return layerCompression(blob.mediaType) !== null ? uncompressed(src, `layer ${blob.blobDigest}`) : src;
+  }
 }
 
 /**

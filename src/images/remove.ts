@@ -4,7 +4,7 @@
  * several repositories name the image; containers block deletion (a running one even with force).
  */
 import type { Filters, Json } from '../engine/contract.js';
-import { Conflict, InvalidArgument } from '../errdefs/index.js';
+import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
 import type { ImageCore } from './core.js';
 import { checkFilterKeys, danglingFilter, filterTime, labelsMatch } from './filters.js';
 import type { ImageRecord, RefRow } from './records.js';
@@ -116,7 +116,30 @@ export class ImageRemover {
       reclaimed += before - this.#layerBytes();
       deleted.push(...records);
     }
+    reclaimed += await this.#sweepLayerBlobs();
     return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /**
+   * Deletes the second blobs of layers: a blob named by no image whose digest is the diff id of a
+   * layer stored as another blob (the uncompressed tar of a layer kept gzip'ed, left by versions
+   * that did not clean it up). Nothing in flight needs one: readers open layers by their record.
+   * Other unnamed blobs may belong to a pull or push under way, and are left alone. Returns the
+   * bytes freed.
+   */
+  async #sweepLayerBlobs(): Promise<number> {
+    const core = this.#core;
+    let freed = 0;
+    for (const b of await core.deps.content.list()) {
+      if (core.records.blobInUse(b.digest) || core.records.layerBlob(b.digest) === null) continue;
+      try {
+        await core.deps.content.delete(b.digest);
+        freed += b.size;
+      } catch (err) {
+        if (!(err instanceof NotFound)) throw err;
+      }
+    }
+    return freed;
   }
 
   /** Bytes of the distinct layers images hold (what pruning gives back). */

@@ -13,11 +13,12 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Internal } from '../errdefs/index.js';
 import { sha256Of } from '../storage/index.js';
-import { blobPath, layerCompression, MEDIA_TYPE, type Descriptor } from './config.js';
+import { blobPath, MEDIA_TYPE, type Descriptor } from './config.js';
 import type { ImageCore, NamedRef } from './core.js';
 import type { ImageRecord } from './records.js';
 import { fullString, parseReference } from './reference.js';
-import { digestStream, uncompressed } from './streams.js';
+import { openLayerTar } from './registry-io.js';
+import { digestStream } from './streams.js';
 
 export interface SaveItem {
   image: ImageRecord;
@@ -106,10 +107,11 @@ async function manifestDocs(core: ImageCore, item: SaveItem) {
 /** The layer's uncompressed tar from its stored blob, or regenerated from the snapshot. */
 async function writeLayer(core: ImageCore, pack: tar.Pack, image: ImageRecord, idx: number, signal?: AbortSignal): Promise<void> {
   const layer = image.layers[idx] as (typeof image.layers)[number];
+  // Opened by the record as it is now: a push swapping the layer's blob for its gzip blob while
+  // this save runs cannot make it vanish under us (openLayerTar).
   const blob = core.records.layerBlob(layer.diffId);
-  if (blob && await core.deps.content.has(blob.blobDigest)) {
-    let src: Readable = await core.deps.content.createReadStream(blob.blobDigest);
-    if (layerCompression(blob.mediaType) !== null) src = await uncompressed(src, `layer ${blob.blobDigest}`);
+  const src = blob ? await openLayerTar(core, layer.diffId) : null;
+  if (blob && src) {
     await pipeline(src, pack.entry({ name: blobPath(layer.diffId), size: blob.tarSize, mode: 0o644, mtime: MTIME }), signal ? { signal } : {});
     return;
   }

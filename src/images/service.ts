@@ -13,7 +13,7 @@ import { checkFilterKeys, danglingFilter, filterTime, globToRegExp, labelsMatch,
 import { loadArchive } from './load.js';
 import type { ImageRecord, LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { addPulledImage, addRepoDigest, discardBlobs, pushSource, useCompressedBlob, type PulledImage, type PushSource } from './registry-io.js';
+import { addPulledImage, addRepoDigest, discardBlobs, openLayerTar, pushSource, useCompressedBlob, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
 import { tarUpperAsLayer } from '../storage/index.js';
@@ -68,6 +68,8 @@ export interface ImageServiceExtras {
   pushSource(id: string): Promise<PushSource>;
   /** Names an image by repo digest: "localhost:5000/app@sha256:..". */
   addRepoDigest(id: string, name: string): void;
+  /** A layer's uncompressed tar from its stored blob, safe against a concurrent blob swap (registry-io.ts). */
+  openLayerTar(diffId: string, opts?: { highWaterMark?: number }): Promise<Readable | null>;
   /** Keeps the gzip blob a push made of an uncompressed layer as that layer's blob (registry-io.ts). */
   useCompressedBlob(diffId: string, blob: { digest: string; mediaType: string }): Promise<void>;
   /** Deletes those blobs no image uses (what a failed pull downloaded). */
@@ -267,6 +269,7 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
     addPulled: (img) => addPulledImage(core, img),
     pushSource: (id) => pushSource(core, id),
     addRepoDigest: (id, name) => addRepoDigest(core, id, name),
+    openLayerTar: (diffId, opts) => openLayerTar(core, diffId, opts),
     useCompressedBlob: (diffId, blob) => useCompressedBlob(core, diffId, blob),
     discardBlobs: (digests) => discardBlobs(core, digests),
     tagsOf: (repo) => core.records.refsInRepo(familiarName(parseReference(repo))).filter((r) => r.kind === 'tag').map((r) => r.name.slice(r.repo.length + 1)),

@@ -505,11 +505,11 @@ export class NetworkManager {
   /**
    * Gives a starting container its network namespace: one veth per bridge network, addresses,
    * the default route, and its published ports. Resolves, with the namespace's path for runc, as
-   * soon as the (empty) namespace exists: its links, addresses, bridge ports and NAT rules are
-   * set up meanwhile, while runc creates the container in it, and `configured` settles when they
-   * are (the process must not run before). A failure there leaves the cleanup to `stop`.
+   * soon as the (empty) namespace exists: `configure` sets up its links, addresses, bridge ports
+   * and NAT rules — meant to run while runc creates the container in it, to be awaited before the
+   * process runs. A failure there leaves the cleanup to `stop`.
    */
-  async start(containerId: string, opts: { ports: PortRequest[]; dns: string[] }): Promise<{ sandbox: SandboxInfo; configured: Promise<void> }> {
+  async start(containerId: string, opts: { ports: PortRequest[]; dns: string[] }): Promise<{ sandbox: SandboxInfo; configure: () => Promise<void> }> {
     const eps = this.endpointsFor(containerId).filter((e) => this.#networks.get(e.networkId)?.Driver === 'bridge');
     const nsPath = join(this.#netnsDir, containerId);
     const sandbox: SandboxInfo = { containerId, nsPath, ports: [], dns: opts.dns };
@@ -538,13 +538,12 @@ export class NetworkManager {
       this.#saveSandbox(sandbox);
       for (const e of eps) this.#saveEndpoint(e);
       await this.#host.createNetns(nsPath);
-      const configured = (async () => {
+      const configure = async (): Promise<void> => {
         await this.#host.ipIn(nsPath, ns);
         if (hostCmds.length) await this.#host.ip(hostCmds);
         if (sandbox.ports.length > 0) await this.#applyRules();
-      })();
-      configured.catch(() => undefined); // the starting container awaits it; no unhandled rejection meanwhile
-      return { sandbox, configured };
+      };
+      return { sandbox, configure };
     } catch (err) {
       await this.stop(containerId).catch(() => undefined);
       for (const e of eps) {

@@ -19,6 +19,11 @@ export interface ImagesLike {
   addPulled(img: PulledImage): Promise<{ Id: string }>;
   pushSource(id: string): Promise<PushSource>;
   addRepoDigest(id: string, name: string): void;
+  /**
+   * The uncompressed tar of a layer from whichever blob the layer has now (a concurrent push may
+   * have swapped it for its gzip blob); null when it has no stored blob.
+   */
+  openLayerTar(diffId: string, opts?: { highWaterMark?: number }): Promise<Readable | null>;
   /** Records the gzip blob a push made of an uncompressed layer, for the next push to reuse. */
   useCompressedBlob(diffId: string, blob: { digest: string; mediaType: string }): Promise<void>;
   /** Tags of a repository ("localhost:5000/app" -> ["1.0", "latest"]). */

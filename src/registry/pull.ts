@@ -80,11 +80,20 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
   const limit = new Limiter(deps.maxConcurrentDownloads ?? 3);
   // Which blobs are here first: the lines then appear, and downloads queue, in manifest order.
   const stored = await Promise.all(manifest.layers.map((desc) => deps.content.has(desc.digest)));
+  // A blob listed twice (two identical layers) downloads once: the later layer shares the first
+  // one's download and progress line (no lines of its own), and unpacks from the content store.
+  const first = new Map<string, { ready: Promise<void>; bar: LayerProgress; downloaded: () => boolean }>();
   const layers = manifest.layers.map((desc: Descriptor, i) => {
+    const shared = first.get(desc.digest);
+    if (shared) {
+      return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready: shared.ready, bar: shared.bar, present: true, live: null, downloaded: shared.downloaded };
+    }
     const bar = new LayerProgress(progress, shortDigest(desc.digest));
     if (stored[i]) {
       bar.status('Already exists');
-      return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready: Promise.resolve(), bar, present: true, live: null, downloaded: () => true };
+      const ready = Promise.resolve();
+      first.set(desc.digest, { ready, bar, downloaded: () => true });
+      return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready, bar, present: true, live: null, downloaded: () => true };
     }
     bar.status('Pulling fs layer');
     fresh.push(desc.digest);
@@ -107,6 +116,7 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
     // Awaited in layer order later; a failure meanwhile must not count as unhandled.
     ready.catch(() => {});
     downloads.push(ready);
+    first.set(desc.digest, { ready, bar, downloaded: () => downloaded });
     return { digest: desc.digest, mediaType: desc.mediaType || MT.ociLayerGzip, ready, bar, present: false, live, downloaded: () => downloaded };
   });
 

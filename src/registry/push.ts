@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
-import { Unavailable } from '../errdefs/index.js';
+import { NotFound, Unavailable } from '../errdefs/index.js';
 import { familiarName, parseReference, type PushLayer, type PushSource, type Reference } from '../images/index.js';
 import { uploadBlob, type Repo } from './blobs.js';
 import { gzipLayer } from './compress.js';
@@ -48,7 +48,7 @@ export function manifestFor(src: PushSource): { bytes: Buffer; mediaType: string
  * as it is, checked with a HEAD first. Returns the layer as it is now stored.
  */
 async function pushCompressed(deps: RegistryServiceDeps, repo: Repo, l: PushLayer, bar: LayerProgress, opts: {
-  signal?: AbortSignal | undefined; open: (digest: string) => Promise<Readable>;
+  signal?: AbortSignal | undefined;
 }): Promise<Pick<PushLayer, 'digest' | 'size' | 'mediaType'>> {
   const temp = join(deps.tmpDir, `push-${l.diffId.slice(7, 19)}-${randomBytes(6).toString('hex')}`);
   const hash = createHash('sha256');
@@ -71,7 +71,10 @@ async function pushCompressed(deps: RegistryServiceDeps, repo: Repo, l: PushLaye
       await uploadBlob(repo, {
         digest: () => (digest = `sha256:${hash.digest('hex')}`),
         open: async () => {
-          const source = await opts.open(l.digest);
+          // By diff id, not by the blob pushSource named: another push may have swapped that
+          // uncompressed blob for its gzip blob (and deleted it) since.
+          const source = await deps.images.openLayerTar(l.diffId, { highWaterMark: 1 << 20 });
+          if (source === null) throw new NotFound(`layer ${l.diffId}: its blob is missing from the content store; pull or load the image again`);
           // Progress counts the layer's bytes read, against its size, as docker shows it.
           return pipeline(gzipLayer(source, (n) => bar.bytes('Pushing', n, l.size)), keep, () => {});
         },

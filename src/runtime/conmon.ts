@@ -122,7 +122,7 @@ export class ConmonRuncRuntime implements OciRuntime {
       if (opts.stdinOnce === false) args.push('--leave-stdin-open');
     }
 
-    const message = await this.#spawnConmon(id, ctrDir, args, opts.signal);
+    const message = await this.#spawnConmon(id, ctrDir, args, opts.signal, opts.onMonitorStarted);
     if (message.data < 0) {
       const runcMsg = runcErrorMessage(message.message ?? '') || `conmon reported ${message.data}`;
       await this.#runc.run(['delete', '--force', id]).catch(() => undefined);
@@ -134,8 +134,9 @@ export class ConmonRuncRuntime implements OciRuntime {
   }
 
   /** Spawns conmon for a container and resolves with its first sync message (pid or error). */
-  async #spawnConmon(id: string, cwd: string, args: string[], signal?: AbortSignal): Promise<SyncMessage> {
+  async #spawnConmon(id: string, cwd: string, args: string[], signal?: AbortSignal, onSpawned?: () => void): Promise<SyncMessage> {
     const c = spawnConmon(this.#conmonPath, args, { cwd, what: `container ${id}` });
+    onSpawned?.();
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const guard = new Promise<never>((_, reject) => {
@@ -168,8 +169,8 @@ export class ConmonRuncRuntime implements OciRuntime {
     return (await present(this.#runc.stateDir(id))) || (await present(this.#ctrDir(id)));
   }
 
-  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    const exited = (await this.exitCode(id)) !== null;
+  async delete(id: string, opts: { force?: boolean; exited?: boolean } = {}): Promise<void> {
+    const exited = opts.exited === true || (await this.exitCode(id)) !== null;
     const r = exited && (await deleteStopped(this.#runc.stateDir(id), 0))
       ? { code: 0, stderr: '' }
       : await this.#runc.run(['delete', ...(opts.force ? ['--force'] : []), id]);

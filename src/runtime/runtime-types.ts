@@ -21,6 +21,11 @@ export interface CreateOptions {
   /** Container name, for conmon's logs. */
   name?: string;
   signal?: AbortSignal;
+  /**
+   * Called once the monitor is spawned, while runc creates the container (tens of ms): work that
+   * may run beside that (a network namespace's configuration) starts here, not on the way to it.
+   */
+  onMonitorStarted?: () => void;
 }
 
 export interface RuntimeState {
@@ -81,7 +86,8 @@ export interface OciRuntime {
   create(id: string, opts: CreateOptions): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: string | number, opts?: { all?: boolean }): Promise<void>;
-  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** `exited`: the caller knows the process exited (its exit is recorded): no need to look again. */
+  delete(id: string, opts?: { force?: boolean; exited?: boolean }): Promise<void>;
   /** Whether the runtime still keeps state for this container (so delete has work to do). */
   holds(id: string): Promise<boolean>;
   state(id: string): Promise<RuntimeState | null>;

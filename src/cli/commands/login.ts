@@ -3,7 +3,8 @@
  * registry (POST /auth), the CLI keeps them in ~/.docker/config.json as docker does.
  */
 import type { Command } from '../command.js';
-import { DOCKER_HUB_KEY, erase, helperWarning, lookup, store } from '../credentials.js';
+import { ClientError } from '../../client/index.js';
+import { DOCKER_HUB_KEY, erase, helperWarning, lookup, store, type Credentials } from '../credentials.js';
 import { StatusError } from '../errors.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -51,6 +52,13 @@ export const login: Command = {
       password = (await readAll(cli.stdin)).replace(/\r?\n$/, '');
     }
     const stored = lookup(server);
+    if (!username && !password && stored && (stored.identitytoken || (stored.username && stored.password))) {
+      // As docker: a login without credentials first tries the stored ones, and prompts only when
+      // they are refused. Unlike docker 28's CLI (which tries only a stored user and password),
+      // a stored identity token counts too: it is exchanged with grant_type=refresh_token.
+      const done = await loginWithStored(cli, server, stored);
+      if (done) return;
+    }
     if (!username) {
       if (!cli.stdin.isTTY) throw new StatusError(1, 'Error: Cannot perform an interactive login from a non TTY device');
       username = (await prompt(cli, `Username${stored ? ` (${stored.username})` : ''}: `, false)).trim() || stored?.username || '';
@@ -70,6 +78,33 @@ export const login: Command = {
     cli.out(res.Status || 'Login Succeeded');
   },
 };
+
+/**
+ * Logs in with what config.json holds for `server`; false when the registry refused it (then the
+ * user is asked, as docker does). The daemon answers a new identity token when the token server
+ * rotated it, which replaces the old one.
+ */
+async function loginWithStored(cli: Parameters<Command['run']>[0], server: string, stored: Credentials): Promise<boolean> {
+  cli.err(`Authenticating with existing credentials...${stored.username ? ` [Username: ${stored.username}]` : ''}`);
+  cli.err(`To login with a different account, run 'hako logout' followed by 'hako login'`);
+  const client = await cli.client();
+  let res: { Status: string; IdentityToken?: string };
+  try {
+    res = await client.registryLogin({
+      serveraddress: server,
+      ...(stored.username ? { username: stored.username } : {}),
+      ...(stored.identitytoken ? { identitytoken: stored.identitytoken } : { password: stored.password }),
+    });
+  } catch (err) {
+    if (!(err instanceof ClientError) || err.status !== 401) throw err;
+    cli.err('Stored credentials invalid or expired');
+    return false;
+  }
+  const token = res.IdentityToken || stored.identitytoken;
+  if (token !== stored.identitytoken) store(server, stored.username, stored.password, token);
+  cli.out(res.Status || 'Login Succeeded');
+  return true;
+}
 
 export const logout: Command = {
   spec: {

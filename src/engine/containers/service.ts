@@ -257,8 +257,7 @@ export class Containers implements ContainerService {
     await this.#hook('create', rec, body);
     await mkdir(dir, { recursive: true, mode: 0o710 });
     try {
-      await makeInitLayer(join(dir, 'init'));
-      await this.#writeEtcFiles(rec);
+      await Promise.all([makeInitLayer(join(dir, 'init')), this.#writeEtcFiles(rec)]);
       store.add(rec);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
@@ -382,6 +381,9 @@ export class Containers implements ContainerService {
         stdin: Boolean(rec.Config.OpenStdin),
         stdinOnce: Boolean(rec.Config.StdinOnce),
         name: rec.Name,
+        onMonitorStarted: () => {
+          for (const ext of this.#o.extensions) ext.creating?.(rec);
+        },
       });
       // Attach before the process runs, so an attached client sees its first byte.
       for (const session of live.pendingAttach) {
@@ -443,7 +445,7 @@ export class Containers implements ContainerService {
       this.#o.store.save(rec);
       // Independent of each other, and every `wait` is held until they are done: side by side.
       await Promise.all([
-        this.#o.runtime.delete(id, { force: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`)),
+        this.#o.runtime.delete(id, { force: true, exited: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`)),
         this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`)),
         rm(join(this.#o.bundlesDir, id), { recursive: true, force: true }),
       ]);

@@ -33,22 +33,41 @@ function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean 
   });
 }
 
+/** A namespace's configuration, run once: from the `creating` hook, or at `beforeStart` at the latest. */
+class Configuring {
+  readonly #configure: () => Promise<void>;
+  running: Promise<void> | null = null;
+
+  constructor(configure: () => Promise<void>) {
+    this.#configure = configure;
+  }
+
+  run(): Promise<void> {
+    if (!this.running) {
+      this.running = this.#configure();
+      this.running.catch(() => undefined); // awaited at beforeStart; no unhandled rejection before
+    }
+    return this.running;
+  }
+}
+
 export class Networking implements NetworkService {
   /** Registered with the container service: every container's network, from create to removal. */
   readonly extension: ContainerExtension = {
     name: 'networks',
     create: (rec, body) => this.#onCreate(rec, body),
     prepare: (rec, settings) => this.#onPrepare(rec, settings),
+    creating: (rec) => void this.#configuring.get(rec.Id)?.run(),
     beforeStart: async (rec) => {
-      const configured = this.#configuring.get(rec.Id);
-      this.#configuring.delete(rec.Id);
-      await configured;
-    },
-    stopped: async (rec) => {
-      // A start that failed before beforeStart: let the configuration settle, then undo it all.
       const configuring = this.#configuring.get(rec.Id);
       this.#configuring.delete(rec.Id);
-      await configuring?.catch(() => undefined);
+      await configuring?.run();
+    },
+    stopped: async (rec) => {
+      // A start that failed before beforeStart: let a configuration under way settle, then undo it all.
+      const configuring = this.#configuring.get(rec.Id);
+      this.#configuring.delete(rec.Id);
+      await configuring?.running?.catch(() => undefined);
       await this.#m.stop(rec.Id, { shared: this.#joined(rec) });
     },
     removed: async (rec) => {
@@ -61,8 +80,8 @@ export class Networking implements NetworkService {
   };
   readonly #m: NetworkManager;
   readonly #events: EventBus;
-  /** Namespaces being configured while runc creates their containers (see NetworkManager.start). */
-  readonly #configuring = new Map<string, Promise<void>>();
+  /** Namespaces to configure while runc creates their containers (see NetworkManager.start). */
+  readonly #configuring = new Map<string, Configuring>();
   #containers: ContainerLookup | null = null;
 
   constructor(manager: NetworkManager, events: EventBus) {
@@ -320,8 +339,8 @@ export class Networking implements NetworkService {
     // As docker: a network removed (or pruned) while the container was stopped fails its start.
     const primary = this.#m.find(mode);
     if (!this.#m.endpointsFor(rec.Id).some((e) => e.networkId === primary.Id)) throw new NotFound(`network ${mode} not found`);
-    const { sandbox: sb, configured } = await this.#m.start(rec.Id, { ports: portRequests(rec), dns });
-    this.#configuring.set(rec.Id, configured);
+    const { sandbox: sb, configure } = await this.#m.start(rec.Id, { ports: portRequests(rec), dns });
+    this.#configuring.set(rec.Id, new Configuring(configure));
     settings.namespaces.network = { path: sb.nsPath };
     const eps = this.#m.endpointsFor(rec.Id);
     const userNet = eps.map((e) => this.#m.find(e.networkId)).find((n) => !n.Builtin && n.Driver === 'bridge');

@@ -79,6 +79,34 @@ describe('login keeps an identity token and uses it as docker does', () => {
     assert.equal((await hakod.hako(['push', ref], { env, timeoutMs: 60_000 })).code, 0);
   });
 
+  it('hako login SERVER without credentials re-uses the stored identity token, and prompts once it is refused', async () => {
+    const config = mkdtempSync(join(dir, 'hako-config-'));
+    const env = { DOCKER_CONFIG: config };
+    assert.equal((await hakod.hako(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'hunter2', env })).code, 0);
+    const old = entryIn(config).identitytoken as string;
+    const before = tokens.requests.length;
+    const again = await hakod.hako(['login', reg.host], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^Login Succeeded$/m);
+    assert.match(again.stderr, /Authenticating with existing credentials\.\.\. \[Username: bob\]/);
+    assert.doesNotMatch(again.stderr, /Password/);
+    const asked = tokens.requests.slice(before);
+    assert.ok(asked.some((r) => r.method === 'POST' && r.grant === 'refresh_token' && r.user === 'bob'), JSON.stringify(asked));
+    assert.ok(!asked.some((r) => r.method === 'GET' && r.user === 'bob'), 'no password flow');
+    // The token server rotated the refresh token: the new one is kept.
+    const now = entryIn(config).identitytoken as string;
+    assert.notEqual(now, old);
+    assert.equal(tokens.refreshTokens.get(now), 'bob');
+
+    // Refused (revoked): said so, then the prompt, which a non-TTY cannot answer.
+    tokens.refreshTokens.delete(now);
+    const refused = await hakod.hako(['login', reg.host], { env });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Stored credentials invalid or expired/);
+    assert.match(refused.stderr, /Cannot perform an interactive login from a non TTY device/);
+    assert.equal(entryIn(config).identitytoken, now, 'a refused login changes nothing stored');
+  });
+
   it('docker login against hakod gets the identity token too, and docker push uses it', async () => {
     const config = mkdtempSync(join(dir, 'docker-config-'));
     const env = { DOCKER_CONFIG: config };
