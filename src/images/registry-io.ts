@@ -116,10 +116,35 @@ export async function addPulledImage(core: ImageCore, img: PulledImage): Promise
 const UNPACK_WINDOW = 2;
 
 /**
+ * Which layers of a chain are here already, each with all below it and a stored blob: what a pull
+ * then takes as it is ("Already exists"), whatever blob digest the registry has for it (docker
+ * looks its layers up by chain id too; the same tar compressed by another tool is another blob).
+ */
+export async function presentLayers(core: ImageCore, diffIds: readonly string[]): Promise<boolean[]> {
+  const out: boolean[] = [];
+  let chain: string | null = null;
+  let below = true;
+  for (const diffId of diffIds) {
+    chain = nextChainId(chain, diffId);
+    below = below && (await core.deps.layers.has(chain)) && core.records.layerBlob(diffId) !== null;
+    out.push(below);
+  }
+  return out;
+}
+
+/**
  * One pulled layer: unpacked from its download as the bytes arrive, or from the content store
- * once the verified blob is there (the download had already finished, or was interrupted).
+ * once the verified blob is there (the download had already finished, or was interrupted), or
+ * taken as it is when its chain is here with a stored blob (presentLayers).
  */
 async function unpackPulled(core: ImageCore, parent: string | null, l: PulledLayer, opts: StreamedOptions): Promise<{ layer: LayerRow; blob: LayerBlob }> {
+  const chainId = nextChainId(parent, opts.diffId);
+  const kept = core.records.layerBlob(opts.diffId);
+  // (With the pulled blob itself stored, the path below runs: a gzip blob may replace a kept tar.)
+  if (!l.live && kept !== null && (await core.deps.layers.has(chainId)) && !(await core.deps.content.has(l.digest))) {
+    await l.ready;
+    return { layer: { chainId, diffId: opts.diffId, size: core.records.chainSize(chainId) ?? kept.tarSize }, blob: kept };
+  }
   const stream = l.live?.open() ?? null;
   if (stream !== null) {
     try {

@@ -13,7 +13,7 @@ import { checkFilterKeys, danglingFilter, filterTime, globToRegExp, labelsMatch,
 import { loadArchive } from './load.js';
 import type { ImageRecord, LayerBlob, LayerRow } from './records.js';
 import { familiarName, parseReference } from './reference.js';
-import { addPulledImage, addRepoDigest, discardBlobs, openLayerTar, pushSource, useCompressedBlob, type PulledImage, type PushSource } from './registry-io.js';
+import { addPulledImage, addRepoDigest, discardBlobs, openLayerTar, presentLayers, pushSource, useCompressedBlob, type PulledImage, type PushSource } from './registry-io.js';
 import { ImageRemover } from './remove.js';
 import { saveArchive, type SaveItem } from './save.js';
 import { tarUpperAsLayer } from '../storage/index.js';
@@ -74,6 +74,11 @@ export interface ImageServiceExtras {
   useCompressedBlob(diffId: string, blob: { digest: string; mediaType: string }): Promise<void>;
   /** Deletes those blobs no image uses (what a failed pull downloaded). */
   discardBlobs(digests: readonly string[]): Promise<void>;
+  /**
+   * For each layer of an image with these diff ids: whether its layer chain (it and all below)
+   * is here, with a stored blob (registry-io.ts): a pull needs not download it, as docker's.
+   */
+  presentLayers(diffIds: readonly string[]): Promise<boolean[]>;
   /** The tags of a repository, familiar name: "localhost:5000/app" -> ["1.0", "latest"]. */
   tagsOf(repo: string): string[];
 }
@@ -271,6 +276,7 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
     addRepoDigest: (id, name) => addRepoDigest(core, id, name),
     openLayerTar: (diffId, opts) => openLayerTar(core, diffId, opts),
     useCompressedBlob: (diffId, blob) => useCompressedBlob(core, diffId, blob),
+    presentLayers: (diffIds) => presentLayers(core, diffIds),
     discardBlobs: (digests) => discardBlobs(core, digests),
     tagsOf: (repo) => core.records.refsInRepo(familiarName(parseReference(repo))).filter((r) => r.kind === 'tag').map((r) => r.name.slice(r.repo.length + 1)),
 

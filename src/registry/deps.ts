@@ -29,6 +29,8 @@ export interface ImagesLike {
   /** Tags of a repository ("localhost:5000/app" -> ["1.0", "latest"]). */
   tagsOf(repo: string): string[];
   discardBlobs(digests: readonly string[]): Promise<void>;
+  /** Per layer of these diff ids: its chain is here with a stored blob (no download needed). */
+  presentLayers(diffIds: readonly string[]): Promise<boolean[]>;
 }
 
 export interface RegistryServiceDeps {

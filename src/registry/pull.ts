@@ -65,7 +65,7 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
     }
   }
   const configBytes = await fetchSmallBlob(repo, manifest.config, 'image config', signal);
-  const config = JSON.parse(configBytes.toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+  const config = JSON.parse(configBytes.toString('utf8')) as { os?: string; architecture?: string; variant?: string; rootfs?: { diff_ids?: unknown } };
   if (opts.platformExplicit && (config.os !== opts.platform.os || config.architecture !== opts.platform.architecture)) {
     throw new NotFound(`image with reference ${name}:${reference} was found but does not match the specified platform: wanted ${platformString(opts.platform)}, actual: ${config.os ?? '?'}/${config.architecture ?? '?'}`);
   }
@@ -79,7 +79,12 @@ export async function pullOne(deps: RegistryServiceDeps, repo: Repo, ref: Refere
   const downloads: Array<Promise<void>> = [];
   const limit = new Limiter(deps.maxConcurrentDownloads ?? 3);
   // Which blobs are here first: the lines then appear, and downloads queue, in manifest order.
-  const stored = await Promise.all(manifest.layers.map((desc) => deps.content.has(desc.digest)));
+  // A layer is here when its blob is, or when its chain is (with a blob of its own: the same tar
+  // compressed by another tool), as docker looks layers up by chain id ("Already exists").
+  const diffIds = Array.isArray(config.rootfs?.diff_ids) && config.rootfs.diff_ids.length === manifest.layers.length
+    ? (config.rootfs.diff_ids as unknown[]).filter((d): d is string => typeof d === 'string') : [];
+  const chained = diffIds.length === manifest.layers.length ? await deps.images.presentLayers(diffIds) : [];
+  const stored = await Promise.all(manifest.layers.map(async (desc, i) => chained[i] === true || deps.content.has(desc.digest)));
   // A blob listed twice (two identical layers) downloads once: the later layer shares the first
   // one's download and progress line (no lines of its own), and unpacks from the content store.
   const first = new Map<string, { ready: Promise<void>; bar: LayerProgress; downloaded: () => boolean }>();

@@ -194,28 +194,54 @@ describe('swapping a layer blob for its gzip blob', () => {
     assert.deepEqual(await layerBlobs(), [foreign.digest, gz].sort());
   });
 
-  it('a manifest listing one blob twice downloads it once', async () => {
-    const tar = layerTar(dir, 'twice', 128 << 10);
-    const gz = gzipSync(tar);
-    const repo = 'twice/app';
+  /** Pushes an image of `layers` (blobs as given, diff ids of `tars`) to `repo:1` by hand. */
+  async function pushByHand(repo: string, tars: Buffer[], layers: Buffer[], cmd: string): Promise<Buffer> {
     const config = Buffer.from(JSON.stringify({
       architecture: 'amd64', os: 'linux', created: '2026-01-01T00:00:00Z',
-      config: { Cmd: ['sh'] },
-      rootfs: { type: 'layers', diff_ids: [sha(tar), sha(tar)] },
-      history: [{ created_by: 'one' }, { created_by: 'two' }],
+      config: { Cmd: [cmd] },
+      rootfs: { type: 'layers', diff_ids: tars.map(sha) },
+      history: tars.map((_, i) => ({ created_by: `step ${i}` })),
     }));
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: sha(config) },
-      layers: [gz, gz].map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: b.length, digest: sha(b) })),
+      layers: layers.map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: b.length, digest: sha(b) })),
     }));
-    for (const blob of [gz, config]) {
+    for (const blob of [...new Set(layers), config]) {
       const res = await fetch(`http://${host}/v2/${repo}/blobs/uploads/?digest=${sha(blob)}`, { method: 'POST', body: blob, headers: { 'Content-Type': 'application/octet-stream' } });
       assert.equal(res.status, 201, await res.text());
     }
     const put = await fetch(`http://${host}/v2/${repo}/manifests/1`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
     assert.equal(put.status, 201, await put.text());
+    return config;
+  }
+
+  it('a layer already here under another blob (the same tar compressed otherwise) is not downloaded again', async () => {
+    const tar = layerTar(dir, 'again', 128 << 10);
+    const fast = gzipSync(tar, { level: 1 });
+    const best = gzipSync(tar, { level: 9 });
+    assert.notEqual(sha(fast), sha(best));
+    await pushByHand('again/one', [tar], [fast], 'one');
+    await pushByHand('again/two', [tar], [best], 'two');
+    const s = store('again');
+    await s.registry.pull({ ref: `${host}/again/one:1`, progress: recorder().progress });
+    const from = requests.length;
+    const pull = recorder();
+    await s.registry.pull({ ref: `${host}/again/two:1`, progress: pull.progress });
+    assert.deepEqual(requests.slice(from).filter((r) => r.includes('/blobs/sha256:') && r.includes(sha(best))), [], requests.slice(from).join('\n'));
+    assert.ok(pull.statuses().includes('Already exists'), pull.statuses().join('\n'));
+    const img = await s.images.inspect(`${host}/again/two:1`);
+    assert.deepEqual((img.RootFS as { Layers: string[] }).Layers, [sha(tar)]);
+    // The image still saves and pushes: its layer has the blob the first pull stored.
+    await s.registry.push({ ref: `${host}/again/two:1`, progress: recorder().progress });
+  });
+
+  it('a manifest listing one blob twice downloads it once', async () => {
+    const tar = layerTar(dir, 'twice', 128 << 10);
+    const gz = gzipSync(tar);
+    const repo = 'twice/app';
+    const config = await pushByHand(repo, [tar, tar], [gz, gz], 'sh');
 
     const s = store('twice');
     const from = requests.length;
