@@ -22,7 +22,7 @@ import {
   healthSettingsOf, nextBackoff, parseOnFailure, parseRestartPolicy, policyRestarts, policyRestartsAtBoot, validateHealthcheck,
   type HealthSettings,
 } from './policy.js';
-import { containerProcess, runProbe, type ProbeResult } from './probe.js';
+import { containerProcess, mainProcessAlive, runProbe, type ProbeResult } from './probe.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 const HEALTH_FILTER_VALUES = new Set(['starting', 'healthy', 'unhealthy', 'none']);
@@ -307,6 +307,9 @@ export class Supervisor implements ContainerExtension {
         result = { Start: now, End: now, ExitCode: -1, Output: (err as Error).message };
       }
       // A probe cut short by the container's own exit says nothing of its health: docker drops it.
+      // The exit may not be handled yet (conmon is recording it): then the main process is gone.
+      if (stopped || !rec.State.Running) return;
+      if (result.ExitCode !== 0 && !(await mainProcessAlive(rec.State.Pid))) return;
       if (stopped || !rec.State.Running) return;
       this.#record(rec, health, s, result, startedAt);
       schedule();
