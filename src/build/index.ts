@@ -12,5 +12,6 @@ export { expandWord, expandWords, expandHeredoc, splitWords, type Lookup } from 
 export { stageGraph, neededStages, type Stage, type StageGraph } from './stages.js';
 export { parseRunMount, CacheMounts, type RunMount } from './mounts.js';
 export { type PruneOptions } from './prune.js';
-export { Builder, BuildStepError, goDuration, expandPorts, healthcheck, type BuilderDeps, type BuildOptions, type BuildProgress } from './executor.js';
+export { Builder, BuildStepError, type BuilderDeps, type BuildOptions, type BuildProgress } from './executor.js';
+export { goDuration, expandPorts, healthcheck } from './instruction-values.js';
 export { bootstrapImage, hostDebianMirror, type BootstrapOptions, type BootstrapDeps } from './bootstrap.js';
