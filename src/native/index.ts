@@ -103,6 +103,19 @@ export function native(): NativeAddon {
   return loaded;
 }
 
+let missing = false;
+
+/** The addon, or null when it is not built (callers that have a slower way without it). */
+export function tryNative(): NativeAddon | null {
+  if (missing) return null;
+  try {
+    return native();
+  } catch {
+    missing = true;
+    return null;
+  }
+}
+
 /**
  * A SOCK_SEQPACKET socket as a Duplex: every 'data' chunk is exactly one packet (the readable
  * side is in object mode so packets are never merged), every write sends one packet. Reading

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile, unlink, open } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { native, MNT_DETACH, type NativeAddon } from '../native/index.js';
+import { native, tryNative, MNT_DETACH } from '../native/index.js';
 import { parseCidr, type Cidr } from './cidr.js';
 
 export interface NetHost {
@@ -51,14 +51,6 @@ async function must(what: string, cmd: string, args: string[], input?: string): 
 
 const batch = (commands: string[]) => `${commands.join('\n')}\n`;
 
-function loadedAddon(): NativeAddon | null {
-  try {
-    return native();
-  } catch {
-    return null;
-  }
-}
-
 export class LinuxNetHost implements NetHost {
   async ip(commands: string[], opts: { force?: boolean } = {}): Promise<void> {
     if (commands.length === 0) return;
@@ -77,7 +69,7 @@ export class LinuxNetHost implements NetHost {
     await (await open(nsPath, 'w', 0o444)).close();
     try {
       // In-process (~0.5 ms) on the `run` hot path; unshare(1) (~5 ms) while the addon is not built.
-      const addon = loadedAddon();
+      const addon = tryNative();
       if (addon) addon.newNetns(nsPath);
       else await must('network namespace', 'unshare', [`--net=${nsPath}`, 'true']);
     } catch (err) {

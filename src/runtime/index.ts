@@ -20,6 +20,7 @@ export { convertDockerSeccomp, dockerDefaultProfile, type DockerSeccompProfile }
 export { resolveUser, type ResolvedUser } from './user.js';
 export { detectCgroupVersion, findInitBinary, lookPath, hostNofileLimit, hostCapabilities, hostHardLimits } from './host.js';
 export { CannotStartError, startFailureExitCode } from './runc.js';
+export { processAlive } from './runc-state.js';
 export type {
   OciRuntime, CreateOptions, RuntimeState, ContainerStatus, ExitInfo, AttachStream, ExecOptions, ExecHandle,
 } from './runtime-types.js';

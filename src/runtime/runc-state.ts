@@ -66,7 +66,7 @@ export async function deleteStopped(stateDir: string, pid: number): Promise<bool
     return false;
   }
   const initPid = state.init_process_pid ?? pid;
-  if (initPid > 0 && (await alive(initPid))) return false;
+  if (await processAlive(initPid)) return false;
   // Hybrid v1 has one path per hierarchy, each removed on its own (a cgroup rmdir waits for the
   // kernel to take the group offline): all at once, except that a path nested in another of the
   // set goes first, so a parent's rmdir never meets a child.
@@ -89,11 +89,14 @@ async function removeCgroup(path: string): Promise<boolean> {
   }
 }
 
-async function alive(pid: number): Promise<boolean> {
+/**
+ * Whether process `pid` still lives: a zombie (or a dead task, X) has its pid but is gone, as runc
+ * and docker take it. False for pids <= 0.
+ */
+export async function processAlive(pid: number): Promise<boolean> {
+  if (!(pid > 0)) return false;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // A zombie still has its pid but is dead; runc treats it as stopped too.
-    return !/^\d+ \(.*\) Z /.test(stat);
+    return !/^\d+ \(.*\) [ZX] /.test(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

@@ -3,21 +3,10 @@
  * loaded lazily; code that can live without it (mount falls back to mount(8)) asks `tryNative`,
  * code that cannot asks `requireNative` and gets Unavailable naming what needed it.
  */
-import { native, type NativeAddon } from '../native/index.js';
+import { tryNative, type NativeAddon } from '../native/index.js';
 import { Unavailable } from '../errdefs/index.js';
 
-let cached: NativeAddon | null | undefined;
-
-export function tryNative(): NativeAddon | null {
-  if (cached === undefined) {
-    try {
-      cached = native();
-    } catch {
-      cached = null;
-    }
-  }
-  return cached;
-}
+export { tryNative };
 
 export function requireNative(what: string): NativeAddon {
   const addon = tryNative();

@@ -574,9 +574,8 @@ export class Containers implements ContainerService {
     }
     // A removal clears the error (moby's SetRemovalError(nil)): `docker run --rm` waits with
     // condition=removed and would log a failed start's error a second time, before its own.
-    let removed = false;
-    void live.removed.promise.then(() => { removed = true; });
     await done;
+    const removed = this.#live.get(rec.Id) !== live; // #removeNow drops it
     return { StatusCode: rec.State.ExitCode, Error: rec.State.Error && !removed ? { Message: rec.State.Error } : null };
   }
 

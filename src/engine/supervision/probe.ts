@@ -89,16 +89,3 @@ export function formatGoDuration(ms: number): string {
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
 }
-
-/**
- * Whether the container's main process still lives (a zombie counts as gone). A failed probe while
- * it is gone was cut short by the container's exit, which hakod has not handled yet.
- */
-export async function mainProcessAlive(pid: number): Promise<boolean> {
-  if (!(pid > 0)) return false;
-  try {
-    return !/^\d+ \(.*\) [ZX] /.test(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

@@ -13,7 +13,7 @@
  * A user's stop or kill (ContainerRecord.ManuallyStopped) is never undone, except that `always`
  * comes back when hakod starts, as docker documents.
  */
-import type { OciProcess, OciRuntime } from '../../runtime/index.js';
+import { processAlive, type OciProcess, type OciRuntime } from '../../runtime/index.js';
 import { InvalidArgument } from '../../errdefs/index.js';
 import type { Json } from '../contract.js';
 import type { ContainerControl, ContainerExtension } from '../extensions.js';
@@ -22,7 +22,7 @@ import {
   healthSettingsOf, nextBackoff, parseOnFailure, parseRestartPolicy, policyRestarts, policyRestartsAtBoot, validateHealthcheck,
   type HealthSettings,
 } from './policy.js';
-import { containerProcess, mainProcessAlive, runProbe, type ProbeResult } from './probe.js';
+import { containerProcess, runProbe, type ProbeResult } from './probe.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 const HEALTH_FILTER_VALUES = new Set(['starting', 'healthy', 'unhealthy', 'none']);
@@ -309,7 +309,7 @@ export class Supervisor implements ContainerExtension {
       // A probe cut short by the container's own exit says nothing of its health: docker drops it.
       // The exit may not be handled yet (conmon is recording it): then the main process is gone.
       if (stopped || !rec.State.Running) return;
-      if (result.ExitCode !== 0 && !(await mainProcessAlive(rec.State.Pid))) return;
+      if (result.ExitCode !== 0 && !(await processAlive(rec.State.Pid))) return;
       if (stopped || !rec.State.Running) return;
       this.#record(rec, health, s, result, startedAt);
       schedule();
