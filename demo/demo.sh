@@ -11,7 +11,7 @@ NAME=hako-demo
 WEB=hako-demo-web
 VOL=hako-demo-data
 
-hako() { node "$root/bin/hako" "$@"; }
+hako() { "$root/bin/hako" "$@"; }
 
 if [[ -t 1 ]]; then bold=$'\e[1m'; dim=$'\e[2m'; off=$'\e[0m'; else bold=''; dim=''; off=''; fi
 say() { printf '\n%s# %s%s\n' "$dim" "$*" "$off"; }

@@ -364,7 +364,9 @@ export async function startHakod() {
     '--pidfile', join(dir, 'hakod.pid'),
   ], { stdio: ['ignore', log, log] });
   closeSync(log);
-  const engine = new HakoEngine({ name: 'hako', dir, socketPath, cli: [process.execPath, join(REPO, 'bin/hako'), '-H', `unix://${socketPath}`], child, label: 'hakod' });
+  // bin/hako run as a user runs it (through its shebang, which keeps NODE_EXTRA_CA_CERTS out of
+  // the CLI's start-up: see src/cli/extra-ca.ts).
+  const engine = new HakoEngine({ name: 'hako', dir, socketPath, cli: [join(REPO, 'bin/hako'), '-H', `unix://${socketPath}`], child, label: 'hakod' });
   defer(() => engine.stop());
   await waitForPing(socketPath, child, logPath, 'hakod');
   return engine;

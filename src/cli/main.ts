@@ -3,6 +3,9 @@
  * time is part of `hako run` latency). Exit codes and messages follow the docker CLI.
  */
 import { runCli } from './runner.js';
+import { restoreExtraCaCerts } from './extra-ca.js';
+
+restoreExtraCaCerts(process.env);
 
 runCli(process.argv.slice(2)).then(async (code) => {
   await flush(process.stdout);
