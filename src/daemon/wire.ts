@@ -84,6 +84,12 @@ export async function buildEngine(config: DaemonConfig, logger?: Logger): Promis
     onEvent: (action, id, name) => imageEvent(action, id, name),
   });
 
+  // Nothing pulls, loads or builds yet: whatever no image names is what a crash left behind.
+  const garbage = await images.collectGarbage();
+  if (garbage.blobs > 0 || garbage.layerDirs > 0) {
+    log.info(`removed what an interrupted operation left: ${garbage.blobs} unreferenced blob(s) (${garbage.bytes} bytes), ${garbage.layerDirs} layer dir(s) without a record`);
+  }
+
   const registryService = new RegistryService({
     content,
     images,

@@ -23,6 +23,8 @@ export interface ContentStoreLike {
   delete(digest: string): Promise<void>;
   /** Every blob in the store (image prune sweeps the layer blobs nothing names). */
   list(): Promise<Array<{ digest: string; size: number }>>;
+  /** Removes interrupted ingests and the blobs `inUse` disowns (start-up only); the blobs removed. */
+  sweep(inUse: (digest: string) => boolean): Promise<Array<{ digest: string; size: number }>>;
 }
 
 export interface LayerStoreLike {
@@ -35,6 +37,8 @@ export interface LayerStoreLike {
   lowerDirs(chainId: string): Promise<string[]> | string[];
   /** The layer's changes as a tar, regenerated from the snapshot. */
   tarLayer(chainId: string): Promise<Readable> | Readable;
+  /** Removes layer directories without a record (start-up only); how many. */
+  sweep(): Promise<number>;
 }
 
 export interface ContainerUse {

@@ -81,6 +81,11 @@ export interface ImageServiceExtras {
   presentLayers(diffIds: readonly string[]): Promise<boolean[]>;
   /** The tags of a repository, familiar name: "localhost:5000/app" -> ["1.0", "latest"]. */
   tagsOf(repo: string): string[];
+  /**
+   * Removes what a crash left: blobs no image names (a pull, load or build that died before its
+   * image was recorded) and layer directories without their record. Start-up only, before serving.
+   */
+  collectGarbage(): Promise<{ blobs: number; bytes: number; layerDirs: number }>;
 }
 
 export type HakoImageService = Omit<ImageService, 'load' | 'save'> & ImageServiceExtras;
@@ -214,6 +219,12 @@ export function createImageService(deps: ImageServiceDeps): HakoImageService {
       core.records.transaction(() => core.records.setRef(target, rec.id, core.deps.now().toISOString()));
       deps.onEvent?.('tag', rec.id, target.name);
     },
+
+    collectGarbage: () => core.exclusive(async () => {
+      const blobs = await deps.content.sweep((digest) => core.records.blobInUse(digest));
+      const layerDirs = await deps.layers.sweep();
+      return { blobs: blobs.length, bytes: blobs.reduce((n, b) => n + b.size, 0), layerDirs };
+    }),
 
     remove: (ref, opts) => core.exclusive(() => remover.remove(ref, opts)),
     prune: (filters) => core.exclusive(() => remover.prune(filters)),

@@ -178,6 +178,35 @@ export class ContentStore {
     return out;
   }
 
+  /**
+   * Removes what nothing needs: the temp files of ingests a crash cut short, and every blob that
+   * `inUse` disowns (left by a pull, load or build that died before its image was recorded). Only
+   * while nothing ingests: hakod's start-up, before it serves. Returns the blobs removed.
+   */
+  async sweep(inUse: (digest: string) => boolean): Promise<BlobInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#blobDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const removed: BlobInfo[] = [];
+    for (const name of names) {
+      const path = join(this.#blobDir, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest) || inUse(digest)) continue;
+      const { size } = await stat(path);
+      await unlink(path);
+      removed.push({ digest, size });
+    }
+    return removed;
+  }
+
   #ensureDirs(): Promise<void> {
     this.#ready ??= mkdir(this.#blobDir, { recursive: true }).then(() => undefined, (err) => {
       this.#ready = undefined;

@@ -349,6 +349,28 @@ export class LayerStore {
     return result;
   }
 
+  /**
+   * Removes the layer directories that have no row (a crash between `remove`'s row and its files,
+   * or before a commit recorded its row) and the short links that point at no layer. Only while
+   * no layer is being created: hakod's start-up. Returns how many directories went.
+   */
+  async sweep(): Promise<number> {
+    await this.#init();
+    let removed = 0;
+    for (const name of await readdir(this.root)) {
+      if (!/^[0-9a-f]{64}$/.test(name) || this.#get.get(`sha256:${name}`) !== undefined) continue;
+      // Layer directories are never mount points (containers mount elsewhere): rm stays inside.
+      await rm(join(this.root, name), { recursive: true, force: true });
+      removed++;
+    }
+    const links = join(this.root, 'l');
+    for (const name of await readdir(links)) {
+      const target = await stat(join(links, name)).then(() => true, () => false);
+      if (!target) await unlink(join(links, name));
+    }
+    return removed;
+  }
+
   /** Creates the layout and clears what a crash left in tmp/. Runs once. */
   #init(): Promise<void> {
     this.#ready ??= (async () => {

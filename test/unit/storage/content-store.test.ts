@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -104,5 +104,24 @@ test('malformed digests are refused before they touch a path', async () => {
     await assert.rejects(store.read('sha256:../../../etc/passwd'), InvalidArgument);
     await assert.rejects(store.has('../x'), InvalidArgument);
     await assert.rejects(store.put('x', { expectedDigest: 'sha256:zz' }), InvalidArgument);
+  });
+});
+
+test('sweep removes interrupted ingests and the blobs nothing uses, and keeps the rest', async () => {
+  await withStore(async (store, root) => {
+    const kept = await store.put('config of an image');
+    const orphan = await store.put('a layer whose image never got recorded');
+    await writeFile(join(root, 'blobs', 'sha256', '.ingest-0123456789abcdef'), 'half a download');
+    await writeFile(join(root, 'blobs', 'sha256', 'not-a-digest'), 'someone else\'s file');
+    const removed = await store.sweep((digest) => digest === kept.digest);
+    assert.deepEqual(removed, [orphan]);
+    assert.deepEqual((await filesIn(root)).sort(), [kept.digest.slice(7), 'not-a-digest'].sort());
+    assert.equal((await store.read(kept.digest)).toString(), 'config of an image');
+  });
+});
+
+test('sweep of a store never written to removes nothing', async () => {
+  await withStore(async (store) => {
+    assert.deepEqual(await store.sweep(() => false), []);
   });
 });
