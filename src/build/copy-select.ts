@@ -1,8 +1,8 @@
 /**
  * What a COPY/ADD selects and how it lands, beyond plain sources: `--exclude` patterns,
  * `--parents` (with rsync's `./` pivot), `--chmod` in octal and chmod(1)'s symbolic form.
- * Pure functions; the executor applies them (reference.md "COPY --exclude", "COPY --parents",
- * "COPY --chmod").
+ * Pure functions; copy-spec.ts, copy-sources.ts and copy-apply.ts apply them (reference.md
+ * "COPY --exclude", "COPY --parents", "COPY --chmod").
  */
 import { posix } from 'node:path';
 import { InvalidArgument } from '../errdefs/index.js';

@@ -6,9 +6,8 @@
  * of the parent image and take its upper dir. Steps are cached by stepKey (cache.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { basename, dirname, join, posix } from 'node:path';
@@ -16,18 +15,18 @@ import type { Readable } from 'node:stream';
 import type { ContainerService, Json } from '../engine/contract.js';
 import { HakoError, InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
 import type { CommitOptions, ContainerConfig, ImageConfig } from '../images/index.js';
-import { applyLayerTar, hasChanges, resolveInRoot, type MetadataDb } from '../storage/index.js';
+import { hasChanges, resolveInRoot, type MetadataDb } from '../storage/index.js';
 import { BuildCache, missReason, stepKey } from './cache.js';
 import { BuildContext, inContext } from './context.js';
-import { combinedHash, sourceHash, walkEntries } from './copy-hash.js';
 import { StepEvents } from './step-events.js';
-import { layerFileOf } from './copy.js';
-import { chmodCopied, copyInto, destFor, isArchive, parentsOpts, resolveOwner, walkAll } from './copy-into.js';
+import { copySpec } from './copy-spec.js';
+import { contextSources, imageSources, selectionContext } from './copy-sources.js';
+import { contextKeyInputs, copyComment, copyCreatedBy, imageSourceHashes } from './copy-key.js';
+import { copyContextSources, copyImageSources } from './copy-apply.js';
 import { CacheMounts, parseRunMount, type RunMount } from './mounts.js';
 import { pruneBuildCache, type PruneOptions } from './prune.js';
-import { download, isUrl, type Download } from './add-url.js';
+import { download } from './add-url.js';
 import { CacheFrom } from './cache-from.js';
-import { belowPivot, copyFlags, excludeLines, parseChmod, splitPivot } from './copy-select.js';
 import { flagValue, parseDockerfile, type Instruction } from './parser.js';
 import { expandPorts, goQuote, hcText, healthcheck, untilTime } from './instruction-values.js';
 import { expandHeredoc, expandWord, expandWords, splitWords, type Lookup } from './shell-words.js';
@@ -390,7 +389,7 @@ class Run {
         return this.#runStep(graph, stage, state, ins, word);
       case 'copy':
       case 'add':
-        return this.#copyStep(graph, stage, state, ins, word, words, usedArgs);
+        return this.#copyStep(graph, stage, state, ins, word, usedArgs);
       case 'workdir': {
         const dir = posix.resolve(state.config.WorkingDir || '/', word(ins.rest));
         return this.#workdirStep(state, dir, usedArgs());
@@ -784,177 +783,43 @@ class Run {
     }, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`), undefined, `${state.shell.join(' ')} #(nop) WORKDIR ${dir}`);
   }
 
-  async #copyStep(
-    graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction,
-    word: (s: string) => string, _words: (s: string) => string[], usedArgs: () => Array<[string, string]>,
-  ): Promise<void> {
-    const isAdd = ins.cmd === 'add';
-    const kw = ins.cmd.toUpperCase();
-    // --link is accepted with the legacy semantics (docs/ARCHITECTURE.md, build): the same files, the same cache key.
-    const sel = copyFlags(ins, kw, word);
-    const all = ins.json ? ins.json.map(word) : splitWords(ins.rest, this.#escape).map((w) => (/^<<-?["']?[A-Za-z_]/.test(w) ? w : word(w)));
-    const destRaw = all.pop() as string;
-    const srcs = all;
-    const chown = flagValue(ins, 'chown');
-    const chownV = chown !== undefined ? word(chown) : undefined;
-    const chmodRaw = flagValue(ins, 'chmod');
-    const chmodV = chmodRaw !== undefined ? word(chmodRaw) : undefined;
-    const chmodSpec = chmodV !== undefined ? parseChmod(chmodV) : undefined;
-    const mode = chmodSpec !== undefined && 'octal' in chmodSpec ? chmodSpec.octal : undefined;
-    const symbolic = chmodSpec !== undefined && 'symbolic' in chmodSpec ? chmodSpec.symbolic : undefined;
-    const fromRaw = flagValue(ins, 'from');
-    const workdir = state.config.WorkingDir || '/';
-    const destAbs = posix.resolve(workdir, destRaw) + (destRaw.endsWith('/') || destRaw === '.' ? '/' : '');
-    if (srcs.length > 1 && !destAbs.endsWith('/')) {
-      throw new InvalidArgument(`When using ${kw} with more than one source file, the destination must be a directory and end with a /`);
+  /**
+   * COPY/ADD: the instruction read (copy-spec.ts), its sources chosen (copy-sources.ts), its key
+   * and created_by hashed from them without copying (copy-key.ts), then, on a miss, the copy
+   * into an overlay of the parent (copy-apply.ts).
+   */
+  async #copyStep(graph: ReturnType<typeof stageGraph>, stage: Stage, state: StageState, ins: Instruction, word: (s: string) => string, usedArgs: () => Array<[string, string]>): Promise<void> {
+    const spec = copySpec(ins, word, this.#escape, state.config.WorkingDir || '/');
+    const ctx = selectionContext(this.#ctx, spec);
+    const comment = copyComment(spec);
+    const parent = state.imageId ?? 'scratch';
+    const slot = stepKey({ parent, instruction: comment, args: [] });
+    const argInputs = (): Record<string, string> => Object.fromEntries(usedArgs().map(([k, v]) => [`arg:${k}`, v]));
+    if (spec.fromRaw !== undefined) {
+      const image = await this.#sourceImage(graph, stage, word(spec.fromRaw));
+      const key = stepKey({ parent, instruction: comment, args: usedArgs(), content: image.id });
+      // The sources' hashes, taken once: by a --cache-from lookup, which needs the created_by before any copy, or by the copy.
+      let hashes: string[] | null = null;
+      const copy = (): Promise<string> => this.#withRootfs(state, (root) => this.#readRoot(image.chainId, async (srcRoot) => {
+        const sources = await imageSources(srcRoot, spec);
+        hashes ??= await imageSourceHashes(srcRoot, sources);
+        await copyImageSources(root, srcRoot, sources, spec, image.chainId ? this.#d.layers.lowerDirs(image.chainId) : []);
+      }), () => copyCreatedBy(state.shell, spec, hashes ?? []));
+      const createdBy = async (): Promise<string> => {
+        hashes ??= await this.#readRoot(image.chainId, async (srcRoot) => imageSourceHashes(srcRoot, await imageSources(srcRoot, spec)));
+        return copyCreatedBy(state.shell, spec, hashes);
+      };
+      return this.#cached(state, key, copy, { slot, now: argInputs() }, createdBy);
     }
-    if (srcs.some((s) => /^[a-z]+:\/\//i.test(s) || /^git@/.test(s))) {
-      if (!isAdd) throw new InvalidArgument('source can\'t be a URL for COPY');
-      const bad = srcs.find((s) => /^[a-z]+:\/\//i.test(s) && !isUrl(s) && !/^(git|ssh):/i.test(s));
-      if (bad !== undefined) throw new InvalidArgument(`ADD ${bad}: only http:// and https:// URLs can be downloaded`);
-    }
-    if (sel.checksum !== undefined && !(srcs.length === 1 && isUrl(srcs[0] as string))) throw new InvalidArgument('ADD --checksum verifies one http(s) URL source: give exactly one URL');
-    if (sel.parents && !destAbs.endsWith('/')) throw new InvalidArgument(`${kw} --parents copies into a directory: end the destination with a /`);
-    // --exclude: ignore lines appended to .dockerignore's (copy-select.ts), for this step only.
-    const ctx = sel.excludes.length > 0 ? this.#ctx.withIgnored(excludeLines(sel.excludes, srcs.filter((s) => !isUrl(s) && !s.startsWith('<<')).map((s) => inContext(splitPivot(s).path, s)))) : this.#ctx;
-    const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
-    const docOf = (s: string) => heredocs.get(s.replace(/^<<-?["']?/, '').replace(/["']$/, ''));
-
-    // What the step copies and the content it depends on.
-    let fromImage: { id: string; chainId: string | null } | null = null;
-    let contentHash: string;
-    const fileHashes: Record<string, string> = {};
-    const sources: Array<{ kind: 'context'; rel: string; pivot?: string } | { kind: 'doc'; name: string; content: string } | { kind: 'url'; d: Download }> = [];
-    // The history's source hash, as Docker's legacy builder writes it (copy-hash.ts).
-    const sourceHashes: string[] = [];
-    // Context entries' sums were taken as the context streamed in (context-unpack.ts).
-    const sums = new Map<string, string>(this.#ctx.sums);
-    if (fromRaw !== undefined) {
-      const from = word(fromRaw);
-      const dep = stageByName(graph, from, stage.index);
-      if (dep) {
-        const r = this.#results.get(dep.index);
-        if (!r) throw new InvalidArgument(`--from=${from}: stage was not built`);
-        fromImage = { id: r.imageId ?? 'scratch', chainId: r.chainId };
-      } else fromImage = await this.#baseImage(from);
-      contentHash = fromImage.id;
-    } else {
-      const paths: string[] = [];
-      for (const s of srcs) {
-        const doc = docOf(s);
-        if (s.startsWith('<<') && doc) {
-          const content = doc.quoted ? doc.content : expandHeredoc(doc.content, this.#lookup(state), this.#escape);
-          sources.push({ kind: 'doc', name: doc.name, content });
-          paths.push(`<<${doc.name}\0${content}`);
-          sourceHashes.push(`file:${createHash('sha256').update(content).digest('hex')}`);
-          continue;
-        }
-        if (isUrl(s)) {
-          // Downloaded on every build; the key is the bytes' digest (add-url.ts).
-          const d = await download(s, join(this.#dir, `url-${++this.#mounts}`), { ...(sel.checksum !== undefined ? { checksum: sel.checksum } : {}), ...(this.#o.signal ? { signal: this.#o.signal } : {}) });
-          if (d.name === '' && destAbs.endsWith('/')) throw new InvalidArgument(`cannot determine a file name from the URL ${s}: give the destination as a file path`);
-          sources.push({ kind: 'url', d });
-          fileHashes[`url:${s}`] = d.digest;
-          sourceHashes.push(`file:${d.digest.slice(7)}`);
-          continue;
-        }
-        const { pivot, path } = sel.parents ? splitPivot(s) : { pivot: '', path: s };
-        for (const rel of await ctx.match(path)) {
-          sources.push({ kind: 'context', rel, ...(sel.parents ? { pivot } : {}) });
-          const entries = await ctx.entries(rel);
-          paths.push(...entries);
-          sourceHashes.push(await ctx.sourceHash(rel, entries, sums));
-        }
-      }
-      const docs = paths.filter((p) => p.startsWith('<<'));
-      // Each file's tarsum (name, mode, owner, size, type, link, bytes) is also its cache input.
-      for (const p of paths) if (!p.startsWith('<<')) fileHashes[`file:${p}`] = sums.get(p) ?? await this.#ctx.entrySumOnDisk(p);
-      contentHash = createHash('sha256').update(JSON.stringify(fileHashes)).digest('hex') + docs.join('\0');
-    }
-    const comment = `${kw} ${chownV !== undefined ? `--chown=${chownV} ` : ''}${chmodV !== undefined ? `--chmod=${chmodV} ` : ''}${sel.parents ? '--parents ' : ''}${sel.excludes.map((e) => `--exclude=${e} `).join('')}${fromRaw !== undefined ? `--from=${fromRaw} ` : ''}${srcs.join(' ')} ${destAbs}`;
-    const key = stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: usedArgs(), content: contentHash });
-    // Docker's own quirks kept: no space after --chown's value, the destination as written (not
-    // joined to WORKDIR), a trailing space (moby builder/dockerfile/internals.go performCopy).
-    const createdBy = (): string => `${state.shell.join(' ')} #(nop) ${kw} ${chownV !== undefined ? `--chown=${chownV}` : ''}${combinedHash(sourceHashes)} in ${destRaw} `;
-    // Each --from source as found in the source image's root (NotFound names it), with its view under
-    // --exclude (the context's ignore rules over that tree); its history hash goes to sourceHashes.
-    async function* fromSources(srcRoot: string) {
-      for (const s of srcs) {
-        const abs = await resolveInRoot(srcRoot, posix.resolve('/', s));
-        const st = await lstat(abs).catch(() => null);
-        if (st === null) throw new NotFound(`${kw} --from=${fromRaw}: ${s}: no such file or directory in the source image`);
-        const rel = posix.relative(srcRoot, abs) || '.';
-        const srcCtx = sel.excludes.length > 0 ? BuildContext.over(srcRoot, excludeLines(sel.excludes, [rel])) : null;
-        if (srcCtx && rel !== '.' && srcCtx.ignore.ignored(rel)) continue;
-        sourceHashes.push(await sourceHash(srcRoot, rel, st.isDirectory() ? (srcCtx ? await srcCtx.entries(rel) : await walkEntries(srcRoot, rel)) : [rel], 'image'));
-        yield { s, abs, st, rel, srcCtx };
-      }
-    }
-    await this.#cached(state, key, () => this.#withRootfs(state, async (root) => {
-      const owner = chownV !== undefined ? await resolveOwner(root, chownV) : { uid: 0, gid: 0 };
-      const opts = { owner, mode, destAbs, multi: srcs.length > 1 || srcs.some((s) => /[*?[]/.test(s)) };
-      if (fromImage) {
-        await this.#readRoot(fromImage.chainId, async (srcRoot) => {
-          for await (const { s, abs, st, rel, srcCtx } of fromSources(srcRoot)) {
-            const o = sel.parents ? parentsOpts(opts, belowPivot(splitPivot(s).path, splitPivot(s).pivot), st.isDirectory()) : opts;
-            if (srcCtx) await copyInto(root, abs, st.isDirectory(), basename(s), o, false, srcCtx, rel);
-            else {
-              // Files are hard-linked from the source's layer dirs where they keep owner and mode (copy.ts).
-              const lowers = fromImage.chainId ? this.#d.layers.lowerDirs(fromImage.chainId) : [];
-              await copyInto(root, abs, st.isDirectory(), basename(s), o, false, undefined, undefined, srcs.length === 1 && !symbolic ? (from, _rel, fst) => layerFileOf(lowers, posix.relative(srcRoot, from), fst) : undefined);
-            }
-            if (symbolic) await chmodCopied(root, o, basename(s), st.isDirectory() ? (srcCtx ? (await srcCtx.entries(rel)).map((e) => (e === rel ? '' : rel === '.' ? e : e.slice(rel.length + 1))).filter((e) => e !== '') : await walkAll(abs)) : null, symbolic);
-          }
-        });
-        return;
-      }
-      // The context's files are written out only now that a step copies them (context-unpack.ts).
-      if (sources.some((src) => src.kind === 'context')) await this.#ctx.materialize();
-      for (const src of sources) {
-        if (src.kind === 'doc') {
-          const target = await destFor(root, opts, src.name);
-          await mkdir(posix.dirname(target), { recursive: true, mode: 0o755 });
-          await writeFile(target, src.content, { mode: mode ?? 0o644 });
-          if (mode !== undefined) await chmod(target, mode);
-          await lchown(target, owner.uid, owner.gid);
-          if (symbolic) await chmodCopied(root, opts, src.name, null, symbolic);
-          continue;
-        }
-        if (src.kind === 'url') {
-          // reference.md: mode 600, mtime from Last-Modified (not part of the cache key).
-          const target = await destFor(root, opts, src.d.name);
-          await mkdir(posix.dirname(target), { recursive: true, mode: 0o755 });
-          await copyFile(src.d.file, target);
-          await chmod(target, mode ?? 0o600);
-          await lchown(target, owner.uid, owner.gid);
-          if (symbolic) await chmodCopied(root, opts, src.d.name, null, symbolic);
-          if (src.d.mtime) await utimes(target, src.d.mtime, src.d.mtime);
-          continue;
-        }
-        const abs = join(this.#ctx.root, src.rel);
-        const st = await lstat(abs);
-        if (isAdd && st.isFile() && await isArchive(abs)) {
-          const target = await resolveInRoot(root, destAbs);
-          await mkdir(target, { recursive: true, mode: 0o755 });
-          await applyLayerTar(createReadStream(abs), target, { mode: 'flatten' });
-          continue;
-        }
-        const o = src.pivot !== undefined ? parentsOpts(opts, belowPivot(src.rel, src.pivot), st.isDirectory()) : opts;
-        // Files are hard-linked from the build's context dir where they keep owner and mode (copy.ts).
-        await copyInto(root, abs, st.isDirectory(), basename(src.rel), o, true, ctx, src.rel, sources.length === 1 && !symbolic ? (from) => from : undefined);
-        if (symbolic) await chmodCopied(root, o, basename(src.rel), st.isDirectory() ? (await ctx.entries(src.rel)).map((e) => (e === src.rel ? '' : src.rel === '.' ? e : e.slice(src.rel.length + 1))).filter((e) => e !== '') : null, symbolic);
-      }
-    }, createdBy), { slot: stepKey({ parent: state.imageId ?? 'scratch', instruction: comment, args: [] }), now: { ...fileHashes, ...Object.fromEntries(usedArgs().map(([k, v]) => [`arg:${k}`, v])) } }, fromImage === null ? createdBy() : async () => {
-      // --cache-from needs the created_by before the copy: hash the --from sources as the copy will, then leave the list to it.
-      const img = fromImage as { chainId: string | null };
-      await this.#readRoot(img.chainId, async (srcRoot) => {
-        // Only the hashes are wanted here: walk the sources without copying.
-        for await (const source of fromSources(srcRoot)) void source;
-      });
-      const text = createdBy();
-      sourceHashes.length = 0;
-      return text;
+    const sources = await contextSources(ctx, spec, {
+      heredocs: ins.heredocs,
+      expand: (body) => expandHeredoc(body, this.#lookup(state), this.#escape),
+      download: (url) => download(url, join(this.#dir, `url-${++this.#mounts}`), { ...(spec.sel.checksum !== undefined ? { checksum: spec.sel.checksum } : {}), ...(this.#o.signal ? { signal: this.#o.signal } : {}) }),
     });
+    const { fileHashes, contentHash, sourceHashes } = await contextKeyInputs(ctx, sources);
+    const key = stepKey({ parent, instruction: comment, args: usedArgs(), content: contentHash });
+    const createdBy = copyCreatedBy(state.shell, spec, sourceHashes);
+    await this.#cached(state, key, () => this.#withRootfs(state, (root) => copyContextSources(root, ctx, sources, spec), createdBy), { slot, now: { ...fileHashes, ...argInputs() } }, createdBy);
   }
 }
 

@@ -196,6 +196,33 @@ describe('hako build: ADD URLs, COPY selection flags, cache sources', { concurre
     assert.match(missing.output, /cache-from image no-such-image:1 not found/);
   });
 
+  test('--cache-from serves COPY --from steps: their created_by is hashed in the source before anything is copied', async () => {
+    const df = (word: string): Files => ({ Dockerfile: `FROM busybox AS src\nRUN mkdir /out && echo ${word} > /out/f\nFROM busybox\nCOPY --from=src /out /out\nCOPY --from=busybox /etc/group /g\n` });
+    const layersOf = async (ref: string): Promise<string[]> => ((await t.engine.images.inspect(ref)).RootFS as { Layers: string[] }).Layers;
+    const historyOf = async (ref: string): Promise<string[]> => (await t.engine.images.history(ref)).map((h) => String(h.CreatedBy));
+    await build(t, df('one'), { tags: ['cfromsrc:1'] });
+    const originalLayers = await layersOf('cfromsrc:1');
+    const archive = [...(await savedMembers(t, 'cfromsrc:1')).entries()];
+    await t.engine.images.remove('cfromsrc:1', {});
+    await t.engine.build?.prune?.({ all: true });
+    const tar = (await import('tar-stream')).default.pack();
+    for (const [name, data] of archive) tar.entry({ name }, data);
+    tar.finalize();
+    await t.engine.images.load(Readable.from(tar), {});
+
+    // Steps: FROM src, RUN (not in the source's history: it runs again, same files), FROM, COPY --from=src, COPY --from=busybox.
+    const reused = await build(t, df('one'), { cacheFrom: ['cfromsrc:1'] });
+    assert.deepEqual(cachedSteps(reused), [false, false, false, true, true], reused.output);
+    assert.deepEqual(await layersOf(reused.id), originalLayers);
+
+    // The stage's file changed: the lookup misses and the copy commits the created_by it looked up with.
+    const changed = await build(t, df('two'), { cacheFrom: ['cfromsrc:1'] });
+    assert.deepEqual(cachedSteps(changed), [false, false, false, false, false], changed.output);
+    const plain = await build(t, df('two'), { noCache: true });
+    assert.deepEqual(await historyOf(changed.id), await historyOf(plain.id));
+    assert.notDeepEqual((await historyOf(changed.id))[1], (await historyOf(reused.id))[1]);
+  });
+
   test('a cache mount can be seeded from a stage; its writes persist in that cache only', async () => {
     const ctx: Files = {
       Dockerfile: [
