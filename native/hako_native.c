@@ -23,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
+#include <linux/netlink.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -847,6 +848,185 @@ static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// ---- rtnetlink ------------------------------------------------------------------------------
+
+// A NETLINK_ROUTE socket talks to the network namespace it was created in, for its whole life. So
+// a socket for a container's namespace is made by a short-lived thread that setns()es into it
+// (as for newNetns, no thread of hakod ever leaves the host's namespace). Messages are built and
+// parsed in TypeScript (src/network/netlink.ts); the C only moves bytes and matches the acks.
+struct nl_job {
+  const char *ns;
+  int fd;
+  int err;
+  const char *syscall;
+};
+
+static void nl_socket(struct nl_job *job) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    job->err = errno;
+    job->syscall = "socket(AF_NETLINK)";
+    return;
+  }
+  int one = 1;
+  // Errors carry the kernel's text (extended ack) and not a copy of the failed request (capped).
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  // The kernel answers a request with NLM_F_ACK at once; a bound on the wait all the same.
+  struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    job->err = errno;
+    job->syscall = "bind(AF_NETLINK)";
+    close(fd);
+    return;
+  }
+  job->fd = fd;
+}
+
+static void *nl_thread(void *arg) {
+  struct nl_job *job = arg;
+  int ns = open(job->ns, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    job->err = errno;
+    job->syscall = "open";
+    return NULL;
+  }
+  if (setns(ns, CLONE_NEWNET) != 0) {
+    job->err = errno;
+    job->syscall = "setns(CLONE_NEWNET)";
+  } else {
+    nl_socket(job);
+  }
+  close(ns);
+  return NULL;
+}
+
+static napi_value js_netlink_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  get_args(env, info, 1, argv);
+  char *ns;
+  if (!get_string(env, argv[0], "nsPath", true, &ns)) return NULL;
+  struct nl_job job = {.ns = ns, .fd = -1, .err = 0, .syscall = NULL};
+  int rc = 0;
+  if (ns == NULL) {
+    nl_socket(&job);
+  } else {
+    pthread_t thread;
+    rc = pthread_create(&thread, NULL, nl_thread, &job);
+    if (rc == 0) rc = pthread_join(thread, NULL);
+  }
+  napi_value r;
+  if (rc != 0) r = throw_errno(env, rc, "pthread_create", ns);
+  else if (job.err != 0) r = throw_errno(env, job.err, job.syscall, ns);
+  else napi_create_int32(env, job.fd, &r);
+  free(ns);
+  return r;
+}
+
+#define NL_MAX_BATCH 64
+
+static napi_value js_netlink_talk(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, 2, argv);
+  int64_t fd;
+  if (!get_int64(env, argv[0], "fd", &fd)) return NULL;
+  void *req;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[1], &req, &len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "request must be a Buffer");
+    return NULL;
+  }
+  // The sequence numbers to wait for, one per message of the batch.
+  uint32_t seqs[NL_MAX_BATCH];
+  bool answered[NL_MAX_BATCH];
+  int n = 0;
+  for (struct nlmsghdr *h = req; NLMSG_OK(h, (unsigned)len); h = NLMSG_NEXT(h, len)) {
+    if (n == NL_MAX_BATCH || !(h->nlmsg_flags & NLM_F_ACK)) {
+      napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "netlinkTalk: at most 64 messages, each with NLM_F_ACK");
+      return NULL;
+    }
+    seqs[n] = h->nlmsg_seq;
+    answered[n++] = false;
+  }
+  if (n == 0 || len != 0) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "netlinkTalk: the request is not a whole number of netlink messages");
+    return NULL;
+  }
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  napi_get_buffer_info(env, argv[1], &req, &len);  // the walk above consumed `len`
+  ssize_t sent;
+  do sent = sendto((int)fd, req, len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return throw_errno(env, errno, "sendto(AF_NETLINK)", NULL);
+
+  napi_value replies;
+  napi_create_array(env, &replies);
+  uint32_t nreplies = 0;
+  int left = n, first_err = 0, failed = -1;
+  char extack[256] = "";
+  const size_t bufsize = 65536;  // more than any answer to these requests (a link is ~1.5 KiB)
+  char *buf = malloc(bufsize);
+  if (buf == NULL) return throw_errno(env, ENOMEM, "netlinkTalk", NULL);
+  while (left > 0) {
+    ssize_t got = recv((int)fd, buf, bufsize, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      int err = errno == EAGAIN ? ETIMEDOUT : errno;
+      free(buf);
+      return throw_errno(env, err, "recv(AF_NETLINK)", NULL);
+    }
+    size_t rest = (size_t)got;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)rest); h = NLMSG_NEXT(h, rest)) {
+      int i = 0;
+      while (i < n && seqs[i] != h->nlmsg_seq) i++;
+      if (i == n) continue;  // an answer to an earlier, abandoned request
+      if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) {
+        if (!answered[i]) {
+          answered[i] = true;
+          left--;
+        }
+        if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) continue;
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        if (e->error == 0 || first_err != 0) continue;
+        first_err = -e->error;
+        failed = i;
+        // Extended ack TLVs follow the (capped) copy of the request's header.
+        if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
+          size_t off = NLMSG_LENGTH(sizeof *e);
+          if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+          while (off + sizeof(struct nlattr) <= h->nlmsg_len) {
+            struct nlattr *a = (struct nlattr *)((char *)h + off);
+            if (a->nla_len < sizeof *a || off + a->nla_len > h->nlmsg_len) break;
+            if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+              snprintf(extack, sizeof extack, "%.*s", (int)(a->nla_len - sizeof *a), (char *)(a + 1));
+            off += NLA_ALIGN(a->nla_len);
+          }
+        }
+      } else {
+        void *copy;
+        napi_value b;
+        napi_create_buffer_copy(env, h->nlmsg_len, h, &copy, &b);
+        napi_set_element(env, replies, nreplies++, b);
+      }
+    }
+  }
+  free(buf);
+  if (first_err != 0) {
+    char what[64];
+    snprintf(what, sizeof what, "netlink message %d of %d", failed + 1, n);
+    napi_value err = errno_error(env, first_err, what, NULL), index_v, extack_v;
+    napi_create_int32(env, failed, &index_v);
+    napi_set_named_property(env, err, "index", index_v);
+    napi_create_string_utf8(env, extack, NAPI_AUTO_LENGTH, &extack_v);
+    napi_set_named_property(env, err, "extack", extack_v);
+    napi_throw(env, err);
+    return NULL;
+  }
+  return replies;
+}
+
 // ---- module --------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -864,6 +1044,8 @@ NAPI_MODULE_INIT() {
       {"seqpacketWatch", NULL, js_seqpacket_watch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdownWrite", NULL, js_shutdown_write, NULL, NULL, NULL, napi_enumerable, NULL},
       {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkOpen", NULL, js_netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkTalk", NULL, js_netlink_talk, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

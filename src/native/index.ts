@@ -9,6 +9,8 @@
  * - idmapMount: idmapped lower layers for userns-remap (no chowned copies of the layers).
  * - SOCK_SEQPACKET connect and I/O: conmon's attach socket. libuv cannot carry a SEQPACKET fd
  *   (net.Socket rejects it as an UNKNOWN handle), so `SeqpacketSocket` reads it with the addon.
+ * - netlinkOpen/netlinkTalk: rtnetlink in a container's network namespace (veth, addresses,
+ *   routes) without spawning ip(8) on the `run` hot path; messages are built in network/netlink.ts.
  * - SCM_RIGHTS receive: runc's --console-socket hands over the pty master for `exec -t`;
  *   setWinsize resizes that pty.
  *
@@ -66,6 +68,19 @@ export interface NativeAddon {
    * Long paths work as for seqpacketConnect.
    */
   receiveFd(path: string, timeoutMs: number): Promise<number>;
+  /**
+   * A NETLINK_ROUTE socket (close-on-exec, blocking) bound to the network namespace at `nsPath`
+   * (a thread of its own setns()es there, creates it and ends), or to hakod's own for null.
+   * Close it with fs.closeSync.
+   */
+  netlinkOpen(nsPath: string | null): number;
+  /**
+   * Sends a batch of netlink messages (each with NLM_F_ACK, distinct sequence numbers) in one
+   * datagram and reads until each is acknowledged; returns the other replies (e.g. RTM_NEWLINK
+   * for an RTM_GETLINK). On a failed message throws with `code` (errno name), `index` (which
+   * message) and `extack` (the kernel's text, may be ''). Synchronous: microseconds per message.
+   */
+  netlinkTalk(fd: number, request: Buffer): Buffer[];
   /** TIOCSWINSZ on a pty master (exec -t resize). */
   setWinsize(fd: number, rows: number, cols: number): void;
   /**

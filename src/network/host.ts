@@ -1,19 +1,76 @@
 /**
  * The one seam to the operating system for networking: `ip` (iproute2, in batch mode so a
  * container's whole set-up is one or two processes), `unshare` for persistent network
- * namespaces, `nft`, `iptables`, /proc and /sys. Everything above it builds commands as text.
+ * namespaces, `nft`, `iptables`, /proc and /sys; and rtnetlink (through the addon) for the
+ * `run` hot path: a container's veths, addresses and routes, and their bridge ports
+ * (`plugContainer`, `plugHost`). Everything above it builds commands as text, or describes
+ * endpoints as `ContainerLink`/`BridgePort`.
  */
 import { spawn } from 'node:child_process';
 import { readFile, writeFile, unlink, open } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { native, tryNative, MNT_DETACH } from '../native/index.js';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { native, tryNative, MNT_DETACH, type NativeAddon } from '../native/index.js';
+import { Conflict, Internal } from '../errdefs/index.js';
 import { parseCidr, type Cidr } from './cidr.js';
+import * as nl from './netlink.js';
+
+/** The container end of one veth pair, as a container's namespace gets it. */
+export interface ContainerLink {
+  /** Its name inside the container, e.g. `eth0`. */
+  ifname: string;
+  mac: string;
+  ip: string;
+  prefix: number;
+  /** The default route's gateway; only on the first routed link. */
+  gateway?: string;
+  /** The host end's name (made in hakod's namespace). */
+  peer: string;
+}
+
+/** The host end of a veth pair, as a port of a network's bridge. */
+export interface BridgePort {
+  peer: string;
+  bridge: string;
+  /** The container reaching its own published ports through the host. */
+  hairpin: boolean;
+}
+
+/**
+ * The container side as `ip -batch` lines: what plugContainer does with netlink, for hosts
+ * without the addon (one description of an endpoint, two executors).
+ */
+export function containerIpCommands(links: readonly ContainerLink[], o: { loopback: boolean }): string[] {
+  return [
+    ...(o.loopback ? ['link set lo up'] : []),
+    ...links.flatMap((l) => [
+      `link add ${l.ifname} address ${l.mac} type veth peer name ${l.peer} netns /proc/${process.pid}/ns/net`,
+      `addr add ${l.ip}/${l.prefix} dev ${l.ifname}`,
+      `link set ${l.ifname} up`,
+      ...(l.gateway ? [`route add default via ${l.gateway} dev ${l.ifname}`] : []),
+    ]),
+  ];
+}
+
+/** The host side as `ip -batch` lines (see containerIpCommands). */
+export function hostIpCommands(ports: readonly BridgePort[]): string[] {
+  return ports.flatMap((p) => [`link set ${p.peer} master ${p.bridge} up`, ...(p.hairpin ? [`link set ${p.peer} type bridge_slave hairpin on`] : [])]);
+}
 
 export interface NetHost {
   /** Runs `ip -batch -` on the host; with `force`, errors do not stop the batch nor throw. */
   ip(commands: string[], opts?: { force?: boolean }): Promise<void>;
   /** Runs `ip -batch -` inside the network namespace bound at `nsPath`. */
   ipIn(nsPath: string, commands: string[]): Promise<void>;
+  /**
+   * In the namespace at `nsPath`: `lo` up (with `loopback`), then per link a veth pair whose peer
+   * goes to hakod's namespace, its MAC, address, up, and the default route where it has a
+   * gateway. On a failure, veths it made stay for the caller to delete (by their peers' names).
+   */
+  plugContainer(nsPath: string, links: readonly ContainerLink[], o?: { loopback?: boolean }): Promise<void>;
+  /** Host ends: on their bridges, up, hairpin where asked. */
+  plugHost(ports: readonly BridgePort[]): Promise<void>;
+  /** Releases what the host keeps open (its netlink socket); hakod stops. */
+  close(): void;
   /** Creates an empty network namespace bound at `nsPath` (it outlives hakod). */
   createNetns(nsPath: string): Promise<void>;
   removeNetns(nsPath: string): Promise<void>;
@@ -63,6 +120,70 @@ export class LinuxNetHost implements NetHost {
 
   async ipIn(nsPath: string, commands: string[]): Promise<void> {
     await must('ip (container namespace)', 'nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], batch(commands));
+  }
+
+  // rtnetlink: the hot path of `run` (no process: a spawn blocks hakod ~1.2 ms and takes a CPU
+  // from runc). `ip` only when the addon is not built.
+  #hostNl = -1;
+  readonly #netlink: boolean;
+
+  /** `netlink: false` sets endpoints up with `ip` even when the addon is there (tests compare both). */
+  constructor(o: { netlink?: boolean } = {}) {
+    this.#netlink = o.netlink ?? true;
+  }
+
+  #nl(): NativeAddon | null {
+    return this.#netlink ? tryNative() : null;
+  }
+
+  async plugContainer(nsPath: string, links: readonly ContainerLink[], o: { loopback?: boolean } = {}): Promise<void> {
+    const addon = this.#nl();
+    if (!addon) {
+      await this.ipIn(nsPath, containerIpCommands(links, { loopback: Boolean(o.loopback) }));
+      return;
+    }
+    const fd = addon.netlinkOpen(nsPath);
+    try {
+      // One datagram makes the pairs and reads back their indexes (the kernel runs a batch in order).
+      const made = talk(addon, fd, [
+        ...(o.loopback ? [nl.setLinkUp('lo')] : []),
+        ...links.map((l) => nl.newVeth({ name: l.ifname, mac: l.mac, peer: l.peer, peerNsPid: process.pid })),
+        ...links.map((l) => nl.getLink(l.ifname)),
+      ]);
+      const index = made.map(nl.linkIndex);
+      if (index.length !== links.length) throw new Internal(`netlink: ${links.length} links made, ${index.length} found`);
+      talk(addon, fd, links.flatMap((l, i) => [
+        nl.addAddress4(index[i]!, l.ip, l.prefix, l.ifname),
+        nl.setLinkUp(l.ifname),
+        ...(l.gateway ? [nl.addDefaultRoute4(index[i]!, l.gateway, l.ifname)] : []),
+      ]));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async plugHost(ports: readonly BridgePort[]): Promise<void> {
+    if (ports.length === 0) return;
+    const addon = this.#nl();
+    if (!addon) {
+      await this.ip(hostIpCommands(ports));
+      return;
+    }
+    if (this.#hostNl < 0) this.#hostNl = addon.netlinkOpen(null);
+    const fd = this.#hostNl;
+    const bridges = [...new Set(ports.map((p) => p.bridge))];
+    const index = new Map(talk(addon, fd, bridges.map((b) => nl.getLink(b))).map((r, i) => [bridges[i]!, nl.linkIndex(r)]));
+    talk(addon, fd, [
+      ...ports.map((p) => ({ ...nl.setLinkUp(p.peer, { master: index.get(p.bridge)! }), what: `attaching ${p.peer} to bridge ${p.bridge}` })),
+      // Slave data needs the port on its bridge already: after every master of the batch.
+      ...ports.filter((p) => p.hairpin).map((p) => nl.setHairpin(p.peer, true)),
+    ]);
+  }
+
+  /** Closes the host's netlink socket (hakod stops). */
+  close(): void {
+    if (this.#hostNl >= 0) closeSync(this.#hostNl);
+    this.#hostNl = -1;
   }
 
   async createNetns(nsPath: string): Promise<void> {
@@ -136,6 +257,20 @@ export class LinuxNetHost implements NetHost {
     const r = await exec('ss', ['-Hnp', proto === 'udp' ? '-lu' : '-lt', `sport = :${port}`]).catch(() => null);
     const m = r && /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
     return m ? `${m[1]} (pid ${m[2]})` : '';
+  }
+}
+
+/** One netlink batch; a failed message becomes an error naming what it did and the kernel's reason. */
+function talk(addon: NativeAddon, fd: number, reqs: readonly nl.NlRequest[]): Buffer[] {
+  try {
+    return addon.netlinkTalk(fd, nl.batch(reqs));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { index?: number; extack?: string };
+    const req = e.index !== undefined ? reqs[e.index] : undefined;
+    if (!req) throw err;
+    const reason = /^\w+: (.*?), netlink message/.exec(e.message)?.[1] ?? e.message;
+    const msg = `${req.what}: ${reason.toLowerCase()}${e.extack ? ` (${e.extack})` : ''} [${e.code}]`;
+    throw e.code === 'EEXIST' ? new Conflict(msg, { cause: err }) : new Internal(msg, { cause: err });
   }
 }
 

@@ -13,7 +13,7 @@ import { contains, formatCidr, formatIp, overlaps, parseCidr, parseIp, type Cidr
 import { allocateAddress, pickSubnet, subnetConfig, DEFAULT_POOLS, type AddressPool, type SubnetConfig } from './ipam.js';
 import { buildRuleset, deleteTableScript, dockerUserRules, type RuleNetwork, type RulePort } from './nft.js';
 import { EmbeddedDns } from './dns.js';
-import { LinuxNetHost, type NetHost } from './host.js';
+import { LinuxNetHost, type BridgePort, type ContainerLink, type NetHost } from './host.js';
 
 export type NetworkDriver = 'bridge' | 'host' | 'null';
 
@@ -491,15 +491,28 @@ export class NetworkManager {
     e.veth = `vh${randomBytes(5).toString('hex')}`;
   }
 
-  #linkCommands(e: EndpointInfo, net: NetworkInfo, ifname: string, withRoute: boolean): string[] {
-    const bits = parseCidr(net.Subnet!).bits;
-    const cmds = [
-      `link add ${ifname} address ${e.mac} type veth peer name ${e.veth} netns /proc/${process.pid}/ns/net`,
-      `addr add ${e.ip}/${bits} dev ${ifname}`,
-      `link set ${ifname} up`,
-    ];
-    if (withRoute) cmds.push(`route add default via ${net.Gateway} dev ${ifname}`);
-    return cmds;
+  /** An allocated endpoint's container end (host.ts sets it up with netlink, or `ip`). */
+  #link(e: EndpointInfo, net: NetworkInfo, withRoute: boolean): ContainerLink {
+    return { ifname: e.ifname!, mac: e.mac!, ip: e.ip!, prefix: parseCidr(net.Subnet!).bits, peer: e.veth!, ...(withRoute ? { gateway: net.Gateway! } : {}) };
+  }
+
+  /** Sets up endpoints' veths; on a failure deletes those it made (their host ends) and says which network failed. */
+  async #plug(nsPath: string, eps: ReadonlyArray<{ e: EndpointInfo; net: NetworkInfo; link: ContainerLink; port: BridgePort }>, loopback: boolean): Promise<void> {
+    let step = 'container';
+    try {
+      await this.#host.plugContainer(nsPath, eps.map((x) => x.link), { loopback });
+      step = 'host';
+      await this.#host.plugHost(eps.map((x) => x.port));
+    } catch (err) {
+      const veths = eps.map((x) => x.e.veth).filter((v): v is string => Boolean(v) && this.#host.linkExists(v!));
+      if (veths.length) await this.#host.ip(veths.map((v) => `link del ${v}`), { force: true }).catch(() => undefined);
+      const nets = [...new Set(eps.map((x) => x.net.Name))].join(', ');
+      const where = step === 'container' ? "the container's interfaces" : `the bridge port${eps.length > 1 ? 's' : ''}`;
+      if (err instanceof Error) {
+        err.message = `network ${nets}: setting up ${where}: ${err.message}`;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -516,18 +529,15 @@ export class NetworkManager {
     try {
       // Bridges first: an idle default bridge may move to another subnet before addresses are taken.
       for (const e of eps) await this.#ensureBridge(this.#networks.get(e.networkId)!);
-      const ns: string[] = ['link set lo up'];
-      const hostCmds: string[] = [];
       let routed = false;
-      eps.forEach((e, i) => {
+      const plan = eps.map((e, i) => {
         const net = this.#networks.get(e.networkId)!;
         this.#allocate(net, e);
         e.ifname = `eth${i}`;
-        ns.push(...this.#linkCommands(e, net, e.ifname, !routed && !net.Internal));
+        const link = this.#link(e, net, !routed && !net.Internal);
         if (!net.Internal) routed = true;
-        hostCmds.push(`link set ${e.veth} master ${net.Bridge} up`);
         // Hairpin: the container reaching its own published port through the host; nothing else needs it.
-        if (opts.ports.length > 0) hostCmds.push(`link set ${e.veth} type bridge_slave hairpin on`);
+        return { e, net, link, port: { peer: e.veth!, bridge: net.Bridge!, hairpin: opts.ports.length > 0 } };
       });
       const primary = eps[0];
       if (opts.ports.length > 0) {
@@ -539,8 +549,7 @@ export class NetworkManager {
       for (const e of eps) this.#saveEndpoint(e);
       await this.#host.createNetns(nsPath);
       const configure = async (): Promise<void> => {
-        await this.#host.ipIn(nsPath, ns);
-        if (hostCmds.length) await this.#host.ip(hostCmds);
+        await this.#plug(nsPath, plan, true);
         if (sandbox.ports.length > 0) await this.#applyRules();
       };
       return { sandbox, configure };
@@ -593,8 +602,7 @@ export class NetworkManager {
       e.ifname = `eth${i}`;
       await this.#ensureBridge(net);
       const routed = this.endpointsFor(containerId).some((x) => x !== e && x.ip && !this.#networks.get(x.networkId)?.Internal);
-      await this.#host.ipIn(s.nsPath, this.#linkCommands(e, net, e.ifname, !routed && !net.Internal));
-      await this.#host.ip([`link set ${e.veth} master ${net.Bridge} up`, `link set ${e.veth} type bridge_slave hairpin on`]);
+      await this.#plug(s.nsPath, [{ e, net, link: this.#link(e, net, !routed && !net.Internal), port: { peer: e.veth!, bridge: net.Bridge!, hairpin: true } }], false);
       this.#saveEndpoint(e);
       return e;
     } catch (err) {
@@ -692,6 +700,7 @@ export class NetworkManager {
   /** hakod stops: with nothing running, every bridge and rule goes; otherwise they stay for the running containers. */
   async close(): Promise<void> {
     this.#dns.close();
+    this.#host.close();
     if (this.#sandboxes.size > 0) return;
     for (const n of this.#networks.values()) {
       if (n.Driver === 'bridge' && n.Bridge) await this.#removeBridge(n).catch((err) => this.#log.warn(`removing bridge ${n.Bridge}: ${String(err)}`));
