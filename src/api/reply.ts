@@ -102,6 +102,27 @@ export class JsonProgress {
   }
 }
 
+/**
+ * Runs a long operation (pull, push, bootstrap) with its progress going to `res` as a JSON
+ * progress stream; aborts it when the client leaves. An error before the first message is thrown
+ * (the HTTP status), after it sent in-band.
+ */
+export async function streamProgress(res: ServerResponse, run: (progress: (m: Json) => void, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const progress = new JsonProgress(res);
+  const abort = new AbortController();
+  const onClose = () => { if (!res.writableFinished) abort.abort(new Error('the client disconnected')); };
+  res.on('close', onClose);
+  try {
+    await run((m) => { if (!res.destroyed) progress.send(m); }, abort.signal);
+  } catch (err) {
+    if (!progress.started) throw err;
+    progress.fail(err instanceof Error ? err.message : String(err));
+  } finally {
+    res.off('close', onClose);
+  }
+  progress.end();
+}
+
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
 /** Reads a whole (small) request body; larger than 16 MiB is refused rather than buffered. */

@@ -4,6 +4,7 @@
  * cli/command/container/opts.go parse() sends, so later engine work needs no CLI changes.
  */
 import type { FlagDef, Flags } from './flags.js';
+import { kvMap } from './flag-values.js';
 
 type Json = Record<string, unknown>;
 
@@ -241,16 +242,6 @@ export function parseRestartPolicy(s: string): { Name: string; MaximumRetryCount
   }
   if (max < 0) throw new Error('invalid restart policy: maximum retry count cannot be negative');
   return { Name: name, MaximumRetryCount: max };
-}
-
-function kvMap(items: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const it of items) {
-    const eq = it.indexOf('=');
-    if (eq < 0) out[it] = '';
-    else out[it.slice(0, eq)] = it.slice(eq + 1);
-  }
-  return out;
 }
 
 /** `--mount type=bind,source=/a,target=/b,readonly` -> the API's Mount object. */

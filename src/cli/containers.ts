@@ -1,7 +1,7 @@
 /**
  * What several container commands share: creating with pull-on-missing, docker's mapping of
  * start errors to exit codes, the attach-wait-start sequence of `run` and `start -a`, signal
- * proxying, and "do this to each named container" loops with docker's error reporting.
+ * proxying, and docker's "do this to each name" loops with its error reporting.
  */
 import type { Writable } from 'node:stream';
 import type { Client, ContainerCreateResponse } from '../client/index.js';
@@ -177,13 +177,18 @@ export async function attachWaitStart(cli: Cli, client: Client, o: AttachRunOpti
   }
 }
 
-/** Runs `op` on each named container; prints `print(name)` on success, the error otherwise. */
-export async function forEachContainer(
+/**
+ * docker's loop of rm, stop, network rm …: runs `op` on each name, prints `print(name)` (the name
+ * by default; null prints nothing) on success and the error at once otherwise. Errors `ignore`
+ * accepts (a 404 under `-f`) print nothing and fail nothing. Answers the exit status.
+ */
+export async function forEachName(
   cli: Cli,
   names: string[],
   op: (name: string) => Promise<unknown>,
-  print: (name: string) => string | null = (n) => n,
+  opts: { print?: (name: string) => string | null; ignore?: (e: unknown) => boolean } = {},
 ): Promise<number> {
+  const print = opts.print ?? ((n) => n);
   let failed = false;
   for (const name of names) {
     try {
@@ -191,9 +196,31 @@ export async function forEachContainer(
       const line = print(name);
       if (line !== null) cli.out(line);
     } catch (e) {
+      if (opts.ignore?.(e)) continue;
       cli.err(errorText(e));
       failed = true;
     }
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * docker's loop of volume rm and rmi: runs `op` (which prints what succeeded) on each name and
+ * answers the error lines, which those commands print together after the loop. Errors `ignore`
+ * accepts are dropped.
+ */
+export async function errorsOfEach(
+  names: string[],
+  op: (name: string) => Promise<unknown>,
+  ignore: (e: unknown) => boolean = () => false,
+): Promise<string[]> {
+  const errors: string[] = [];
+  for (const name of names) {
+    try {
+      await op(name);
+    } catch (e) {
+      if (!ignore(e)) errors.push(errorText(e));
+    }
+  }
+  return errors;
 }

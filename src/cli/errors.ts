@@ -15,3 +15,8 @@ export class StatusError extends Error {
 export function withHelp(message: string, commandPath: string): string {
   return `hako: ${message}\n\nRun '${commandPath} --help' for more information`;
 }
+
+/** Whether the daemon answered 404 (no such container, image, network, volume …). */
+export function isNotFound(e: unknown): boolean {
+  return (e as { status?: number } | null)?.status === 404;
+}

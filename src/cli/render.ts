@@ -3,7 +3,7 @@
  * `table TEMPLATE`, `json`, or a Go template) over row objects, and tabwriter-aligned tables.
  */
 import { formatTable, Template, templateString, tabwrite, DOCKER_TABLE } from './format/index.js';
-import { StatusError } from './errors.js';
+import { StatusError, isNotFound } from './errors.js';
 
 /** docker's tabwriter(minwidth, 1, 3, ' ') over lines of tab-separated cells. */
 export function alignTable(lines: string[], minWidth = 10): string {
@@ -49,18 +49,26 @@ export function renderInspect(objects: unknown[], format: string): string {
 
 /**
  * docker's `inspect` of several objects: prints those found (JSON or --format), then fails with
- * one line per name that was not (exit 1), as the docker CLI does. `fetch` resolves undefined for
- * a name it does not know; other errors propagate.
+ * one line per name that was not (exit 1), as the docker CLI does. `fetch` resolves undefined or
+ * rejects with the daemon's 404 for a name it does not know (`missing` gets that error, if any,
+ * to word the line); other errors propagate.
  */
 export async function printInspected(
   out: NodeJS.WritableStream, refs: string[], format: string,
-  fetch: (ref: string) => Promise<unknown | undefined>, missing: (ref: string) => string,
+  fetch: (ref: string) => Promise<unknown | undefined>, missing: (ref: string, notFound?: unknown) => string,
 ): Promise<void> {
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const ref of refs) {
-    const obj = await fetch(ref);
-    if (obj === undefined) errors.push(missing(ref));
+    let obj: unknown;
+    let notFound: unknown;
+    try {
+      obj = await fetch(ref);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      notFound = e;
+    }
+    if (obj === undefined) errors.push(missing(ref, notFound));
     else found.push(obj);
   }
   if (found.length || !format) out.write(renderInspect(found, format));
@@ -72,7 +80,7 @@ export async function unless404<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
   } catch (e) {
-    if ((e as { status?: number }).status === 404) return undefined;
+    if (isNotFound(e)) return undefined;
     throw e;
   }
 }

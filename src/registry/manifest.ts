@@ -5,20 +5,13 @@
  * document fails with a message before a byte of its layers is fetched.
  */
 import { InvalidArgument, NotFound, NotImplemented } from '../errdefs/index.js';
+import { MEDIA_TYPE } from '../images/index.js';
 
+/** The media types images/ knows, and those only a registry serves (foreign layers, schema 1). */
 export const MT = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
-  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+  ...MEDIA_TYPE,
+  dockerList: MEDIA_TYPE.dockerManifestList,
   ociNondistLayer: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
-  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   schema1: 'application/vnd.docker.distribution.manifest.v1+json',
   schema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',

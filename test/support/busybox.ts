@@ -4,7 +4,7 @@
  * uid 1001 "app" user, as a directory or as a rootfs tarball to `import`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, copyFileSync, writeFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, copyFileSync, writeFileSync, chmodSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -43,4 +43,23 @@ export function makeBusyboxTar(tarPath: string): string {
     rmSync(work, { recursive: true, force: true });
   }
   return tarPath;
+}
+
+let sharedTarball: string | undefined;
+let sharedTarBytes: Buffer | undefined;
+
+/** One busybox rootfs tarball per test process (it takes a moment), removed when the process exits. */
+export function busyboxTarball(): string {
+  if (!sharedTarball) {
+    const dir = mkdtempSync(join(tmpdir(), 'hako-bb-'));
+    sharedTarball = makeBusyboxTar(join(dir, 'busybox.tar'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedTarball;
+}
+
+/** The bytes of `busyboxTarball()`, for tests that import it from memory many times. */
+export function busyboxTarBytes(): Buffer {
+  sharedTarBytes ??= readFileSync(busyboxTarball());
+  return sharedTarBytes;
 }

@@ -2,14 +2,17 @@
  * A real engine in a temp data root and exec root, with the busybox image imported as
  * `busybox:latest`. Every test that uses one calls `close()` in `after`/`finally`: it removes
  * the containers it made (killing their processes), unmounts, and deletes both roots.
+ * `engineForFile()` is that preamble for a file whose tests share one engine; `runToExit` the
+ * create-start-wait-logs of a container run to its end.
  */
 import { mkdtempSync, createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { buildEngine } from '../../src/daemon/wire.js';
-import type { Engine } from '../../src/engine/index.js';
-import { makeBusyboxTar } from './busybox.js';
+import type { Engine, Json } from '../../src/engine/index.js';
+import { busyboxTarball } from './busybox.js';
 
 export interface TestEngine {
   engine: Engine;
@@ -17,18 +20,6 @@ export interface TestEngine {
   dataRoot: string;
   execRoot: string;
   close(): Promise<void>;
-}
-
-let busyboxTar: string | undefined;
-
-/** A busybox rootfs tarball shared by the tests of one process (made once). */
-export function busyboxTarball(): string {
-  if (!busyboxTar) {
-    const dir = mkdtempSync(join(tmpdir(), 'hako-bb-'));
-    busyboxTar = makeBusyboxTar(join(dir, 'busybox.tar'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return busyboxTar;
 }
 
 export async function startTestEngine(): Promise<TestEngine> {
@@ -64,6 +55,60 @@ export async function startTestEngine(): Promise<TestEngine> {
       }
     },
   };
+}
+
+/**
+ * One engine for all the tests of a file (or of the `describe` it is called in): started in
+ * `before`, closed in `after` (a file with more to undo registers its own hooks as well). Its
+ * fields are read inside tests, once `before` ran.
+ */
+export function engineForFile(): TestEngine {
+  let current: TestEngine | undefined;
+  before(async () => {
+    current = await startTestEngine();
+  });
+  after(async () => {
+    await current?.close();
+  });
+  const started = (): TestEngine => {
+    if (!current) throw new Error('the test engine is started in before(): read it inside a test or hook');
+    return current;
+  };
+  return {
+    get engine() { return started().engine; },
+    get root() { return started().root; },
+    get dataRoot() { return started().dataRoot; },
+    get execRoot() { return started().execRoot; },
+    close: () => started().close(),
+  };
+}
+
+/** A container's whole log, both streams, without following. */
+export const ALL_LOGS = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
+
+export interface RunToExitResult {
+  id: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Creates a container from `body` (busybox unless it names an `Image`), starts it and waits for
+ * its exit; answers its exit code and logs. It is removed afterwards (also when create's
+ * followers fail) unless `keep`, for tests that look at it or its volumes after the exit.
+ */
+export async function runToExit(t: TestEngine, body: Json, opts: { name?: string; keep?: boolean } = {}): Promise<RunToExitResult> {
+  const c = t.engine.containers;
+  const { Id } = await c.create({ Image: 'busybox', ...body }, opts.name ? { name: opts.name } : {});
+  try {
+    const waited = c.wait(Id, 'next-exit');
+    await c.start(Id);
+    const code = (await waited).StatusCode;
+    return { id: Id, code, ...(await collect((await c.logs(Id, ALL_LOGS)).entries)) };
+  } finally {
+    if (!opts.keep) await c.remove(Id, { force: true });
+  }
 }
 
 /** Collects a session's or log iterable's output as text per stream. */

@@ -14,7 +14,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { makeBusyboxTar } from './busybox.js';
+import { busyboxTarball } from './busybox.js';
 import { networkConfigOf } from '../../src/network/index.js';
 
 /** The checkout: this file runs as dist/test/support/hakod.js. */
@@ -74,18 +74,6 @@ export interface StartHakodOptions {
   netns?: string;
   /** Mode of the temp dir that holds the roots (mkdtemp's 0700), e.g. 0o711 for userns-remap. */
   rootMode?: number;
-}
-
-let busyboxTar: string | undefined;
-
-/** One busybox rootfs tarball per test process, removed when the process exits. */
-export function busyboxTarball(): string {
-  if (!busyboxTar) {
-    const dir = mkdtempSync(join(tmpdir(), 'hako-bb-'));
-    busyboxTar = makeBusyboxTar(join(dir, 'busybox.tar'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return busyboxTar;
 }
 
 /** Runs a command, collecting its output; rejects (after killing it) when it outlives timeoutMs. */

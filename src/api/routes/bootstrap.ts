@@ -7,7 +7,7 @@
 import { NotImplemented } from '../../errdefs/index.js';
 import type { Call, Handler } from '../call.js';
 import { requiredParam, stringParam } from '../query.js';
-import { JsonProgress } from '../reply.js';
+import { streamProgress } from '../reply.js';
 
 async function imageBootstrap(call: Call): Promise<void> {
   const service = call.engine.bootstrap;
@@ -19,23 +19,13 @@ async function imageBootstrap(call: Call): Promise<void> {
   const variant = q.get('variant');
   const mirror = stringParam(q, 'mirror');
   const include = q.getAll('include').filter((p) => p !== '');
-  const progress = new JsonProgress(call.res);
-  const abort = new AbortController();
-  const onClose = () => { if (!call.res.writableFinished) abort.abort(new Error('the client disconnected')); };
-  call.res.on('close', onClose);
-  try {
+  await streamProgress(call.res, async (progress, signal) => {
     const id = await service.bootstrap({
-      repo, include, signal: abort.signal,
+      repo, include, signal,
       ...(tag ? { tag } : {}), ...(suite ? { suite } : {}), ...(variant !== null ? { variant } : {}), ...(mirror ? { mirror } : {}),
-    }, (line) => { if (!call.res.destroyed) progress.send({ stream: `${line}\n` }); });
-    progress.send({ aux: { ID: id } });
-  } catch (err) {
-    if (!progress.started) throw err;
-    progress.fail(err instanceof Error ? err.message : String(err));
-  } finally {
-    call.res.off('close', onClose);
-  }
-  progress.end();
+    }, (line) => progress({ stream: `${line}\n` }));
+    progress({ aux: { ID: id } });
+  });
 }
 
 export const bootstrapRoutes: Partial<Record<'imageBootstrap', Handler>> = { imageBootstrap };

@@ -8,7 +8,7 @@ import { InvalidArgument } from '../../errdefs/index.js';
 import type { RegistryAuth } from '../../engine/contract.js';
 import type { Call, Handler } from '../call.js';
 import { stringParam } from '../query.js';
-import { JsonProgress, parseJsonObject, readBody, sendJson } from '../reply.js';
+import { parseJsonObject, readBody, sendJson, streamProgress } from '../reply.js';
 
 /** The X-Registry-Auth header: base64url JSON of an AuthConfig; absent or empty: anonymous. */
 export function registryAuthOf(req: IncomingMessage): RegistryAuth | null {
@@ -33,23 +33,6 @@ function authFields(doc: Record<string, unknown>): RegistryAuth {
   return out;
 }
 
-/** Runs a pull or push with its progress going to the response; aborts when the client leaves. */
-async function streamProgress(call: Call, run: (progress: (m: Record<string, unknown>) => void, signal: AbortSignal) => Promise<void>): Promise<void> {
-  const progress = new JsonProgress(call.res);
-  const abort = new AbortController();
-  const onClose = () => { if (!call.res.writableFinished) abort.abort(new Error('the client disconnected')); };
-  call.res.on('close', onClose);
-  try {
-    await run((m) => { if (!call.res.destroyed) progress.send(m); }, abort.signal);
-  } catch (err) {
-    if (!progress.started) throw err;
-    progress.fail(err instanceof Error ? err.message : String(err));
-  } finally {
-    call.res.off('close', onClose);
-  }
-  progress.end();
-}
-
 /** POST /images/create?fromImage=&tag=&platform= */
 export async function pullImage(call: Call): Promise<void> {
   const q = call.query;
@@ -61,7 +44,7 @@ export async function pullImage(call: Call): Promise<void> {
   const platform = stringParam(q, 'platform');
   const auth = registryAuthOf(call.req);
   call.req.resume();
-  await streamProgress(call, (progress, signal) => call.engine.registry.pull(ref, { ...(platform ? { platform } : {}), auth, progress, signal }));
+  await streamProgress(call.res, (progress, signal) => call.engine.registry.pull(ref, { ...(platform ? { platform } : {}), auth, progress, signal }));
 }
 
 export const registryRoutes = {
@@ -69,7 +52,7 @@ export const registryRoutes = {
     const tag = stringParam(call.query, 'tag');
     const auth = registryAuthOf(call.req);
     call.req.resume();
-    await streamProgress(call, (progress, signal) => call.engine.registry.push(call.param, { ...(tag ? { tag } : {}), auth, progress, signal }));
+    await streamProgress(call.res, (progress, signal) => call.engine.registry.push(call.param, { ...(tag ? { tag } : {}), auth, progress, signal }));
   },
 
   async auth(call) {

@@ -7,6 +7,7 @@ import { jsonLines } from '../../client/index.js';
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
 import { splitRepoTag, validateReference } from '../refs.js';
+import { commaList } from '../flag-values.js';
 
 export const imageBootstrap: Command = {
   spec: {
@@ -27,7 +28,7 @@ export const imageBootstrap: Command = {
     const bad = validateReference(ref);
     if (bad) throw new StatusError(125, bad);
     const [repo, tag] = splitRepoTag(ref);
-    const include = flags.array('include').flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '');
+    const include = commaList(flags.array('include'));
     const quiet = flags.bool('quiet');
     const mirror = flags.string('mirror');
     const client = await cli.client();

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
 import { filterFlag, parseFilters } from '../filters.js';
 import { fromHumanSize } from '../format/index.js';
-import { confirm, pruneReport } from './prune.js';
+import { confirm, pruneReport, FORCE_FLAG } from './prune.js';
 
 export const builderPrune: Command = {
   spec: {
@@ -12,7 +12,7 @@ export const builderPrune: Command = {
     flags: [
       { name: 'all', short: 'a', kind: 'bool', usage: 'Remove all unused build cache, not just dangling ones' },
       filterFlag(undefined, 'Provide filter values (e.g. "until=24h")'),
-      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
+      FORCE_FLAG,
       { name: 'keep-storage', kind: 'string', usage: 'Amount of disk space to keep for cache' },
     ],
     args: { max: 0 },

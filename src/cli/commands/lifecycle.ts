@@ -1,7 +1,7 @@
 /** `hako stop|kill|restart|pause|unpause`: one operation on each named container. */
 import type { Command } from '../command.js';
 import type { FlagDef } from '../flags.js';
-import { forEachContainer } from '../containers.js';
+import { forEachName } from '../containers.js';
 
 const stopFlags: FlagDef[] = [
   { name: 'signal', short: 's', kind: 'string', usage: 'Signal to send to the container' },
@@ -26,7 +26,7 @@ export const stop: Command = {
   async run(cli, flags, args) {
     const client = await cli.client();
     const opts = { signal: flags.string('signal') || undefined, timeout: timeoutOf(flags) };
-    return forEachContainer(cli, args, (n) => client.containerStop(n, opts));
+    return forEachName(cli, args, (n) => client.containerStop(n, opts));
   },
 };
 
@@ -41,7 +41,7 @@ export const restart: Command = {
   async run(cli, flags, args) {
     const client = await cli.client();
     const opts = { signal: flags.string('signal') || undefined, timeout: timeoutOf(flags) };
-    return forEachContainer(cli, args, (n) => client.containerRestart(n, opts));
+    return forEachName(cli, args, (n) => client.containerRestart(n, opts));
   },
 };
 
@@ -55,7 +55,7 @@ export const kill: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    return forEachContainer(cli, args, (n) => client.containerKill(n, flags.string('signal') || undefined));
+    return forEachName(cli, args, (n) => client.containerKill(n, flags.string('signal') || undefined));
   },
 };
 
@@ -69,7 +69,7 @@ export const pause: Command = {
   },
   async run(cli, _flags, args) {
     const client = await cli.client();
-    return forEachContainer(cli, args, (n) => client.containerPause(n));
+    return forEachName(cli, args, (n) => client.containerPause(n));
   },
 };
 
@@ -83,6 +83,6 @@ export const unpause: Command = {
   },
   async run(cli, _flags, args) {
     const client = await cli.client();
-    return forEachContainer(cli, args, (n) => client.containerUnpause(n));
+    return forEachName(cli, args, (n) => client.containerUnpause(n));
   },
 };

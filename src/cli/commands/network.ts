@@ -3,12 +3,13 @@
  * the same flags, the CLI-side IPAM checks (createIPAMConfig), the same table and messages.
  */
 import type { Command } from '../command.js';
-import { StatusError } from '../errors.js';
-import { errorText } from '../containers.js';
-import { renderInspect, renderList } from '../render.js';
+import { StatusError, isNotFound } from '../errors.js';
+import { errorText, forEachName } from '../containers.js';
+import { printInspected, renderList } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 import { contextRow, truncateId } from '../format/index.js';
-import { confirm, pruneReport } from './prune.js';
+import { pruneCommand, pruneReport } from './prune.js';
+import { kvMap, commaList } from '../flag-values.js';
 
 type Json = Record<string, unknown>;
 
@@ -66,22 +67,6 @@ export function naturalLess(a: string, b: string): boolean {
     return x < y;
   }
   return ca.length < cb.length;
-}
-
-/** `k=v` items to a map; a bare key maps to "" (docker's MapOpts and ConvertKVStringsToMap). */
-function kvMap(items: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const it of items) {
-    const eq = it.indexOf('=');
-    if (eq < 0) out[it] = '';
-    else out[it.slice(0, eq)] = it.slice(eq + 1);
-  }
-  return out;
-}
-
-/** pflag's StringSlice: every value is a comma-separated list. */
-function slice(items: string[]): string[] {
-  return items.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** IPv4 only here: the CLI checks shape, the daemon owns the rules (cli may not import network/). */
@@ -185,7 +170,7 @@ export const networkCreate: Command = {
     args: { min: 1, max: 1 },
   },
   async run(cli, flags, args) {
-    const config = ipamConfig(slice(flags.array('subnet')), slice(flags.array('ip-range')), slice(flags.array('gateway')), kvMap(flags.array('aux-address')));
+    const config = ipamConfig(commaList(flags.array('subnet')), commaList(flags.array('ip-range')), commaList(flags.array('gateway')), kvMap(flags.array('aux-address')));
     const body: Json = {
       Name: args[0],
       Driver: flags.string('driver'),
@@ -244,19 +229,9 @@ export const networkInspect: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const ref of args) {
-      try {
-        found.push(await client.networkInspect(ref, { verbose: flags.bool('verbose') }));
-      } catch (e) {
-        if ((e as { status?: number }).status !== 404) throw e;
-        errors.push(errorText(e));
-      }
-    }
-    const format = flags.string('format');
-    if (found.length || !format) cli.stdout.write(renderInspect(found, format));
-    if (errors.length) throw new StatusError(1, errors.join('\n'));
+    const inspectOne = (ref: string) => client.networkInspect(ref, { verbose: flags.bool('verbose') });
+    // Not found: the daemon's own message, as docker's network inspect prints it.
+    await printInspected(cli.stdout, args, flags.string('format'), inspectOne, (_ref, notFound) => errorText(notFound));
   },
 };
 
@@ -270,41 +245,22 @@ export const networkRm: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    let status = 0;
-    for (const ref of args) {
-      try {
-        await client.networkRemove(ref);
-        cli.out(ref);
-      } catch (e) {
-        if (flags.bool('force') && (e as { status?: number }).status === 404) continue;
-        cli.err(errorText(e));
-        status = 1;
-      }
-    }
+    const status = await forEachName(cli, args, (ref) => client.networkRemove(ref), {
+      ignore: (e) => flags.bool('force') && isNotFound(e),
+    });
     if (status) throw new StatusError(status, `exit status ${status}`);
   },
 };
 
-export const networkPrune: Command = {
-  spec: {
-    use: '[OPTIONS]',
-    short: 'Remove all unused networks',
-    flags: [
-      filterFlag(undefined, 'Provide filter values (e.g. "until=<timestamp>")'),
-      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
-    ],
-    args: { max: 0 },
-  },
-  async run(cli, flags) {
-    const filters = parseFilters(flags.array('filter'));
-    if (!flags.bool('force') && !(await confirm(cli, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) {
-      return 0;
-    }
-    const client = await cli.client();
+export const networkPrune = pruneCommand({
+  short: 'Remove all unused networks',
+  filterUsage: 'Provide filter values (e.g. "until=<timestamp>")',
+  warning: () => 'WARNING! This will remove all custom networks not used by at least one container.',
+  async prune(client, filters) {
     const res = await client.networkPrune(filters);
-    cli.stdout.write(pruneReport('Deleted Networks', res.NetworksDeleted ?? [], null));
+    return pruneReport('Deleted Networks', res.NetworksDeleted ?? [], null);
   },
-};
+});
 
 export const networkConnect: Command = {
   spec: {
@@ -323,7 +279,7 @@ export const networkConnect: Command = {
   },
   async run(cli, flags, args) {
     const driverOpts: Record<string, string> = {};
-    for (const o of slice(flags.array('driver-opt'))) {
+    for (const o of commaList(flags.array('driver-opt'))) {
       const eq = o.indexOf('=');
       if (eq <= 0) throw new StatusError(1, 'invalid key/value pair format in driver options');
       driverOpts[o.slice(0, eq).trim()] = o.slice(eq + 1).trim();
@@ -331,12 +287,12 @@ export const networkConnect: Command = {
     const ipam: Json = {};
     if (flags.string('ip')) ipam.IPv4Address = flags.string('ip');
     if (flags.string('ip6')) ipam.IPv6Address = flags.string('ip6');
-    const linkLocal = slice(flags.array('link-local-ip'));
+    const linkLocal = commaList(flags.array('link-local-ip'));
     if (linkLocal.length) ipam.LinkLocalIPs = linkLocal;
     const endpoint: Json = {
       IPAMConfig: ipam,
       Links: flags.array('link'),
-      Aliases: slice(flags.array('alias')),
+      Aliases: commaList(flags.array('alias')),
       DriverOpts: driverOpts,
       GwPriority: flags.number('gw-priority'),
     };

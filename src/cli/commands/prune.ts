@@ -1,6 +1,10 @@
-/** `hako container prune`, `hako image prune`: confirm unless -f, then report what went. */
+/**
+ * `hako container prune`, `hako image prune`, and the one shape every prune command has (network
+ * and volume prune are made here too): confirm unless -f, then report what went.
+ */
 import type { Command } from '../command.js';
 import type { Cli } from '../cli.js';
+import type { Client } from '../../client/index.js';
 import { parseFilters, filterFlag } from '../filters.js';
 import { humanSize } from '../format/index.js';
 
@@ -40,53 +44,69 @@ export function pruneReport(heading: string, lines: string[], space: number | nu
   return out;
 }
 
-export const containerPrune: Command = {
-  spec: {
-    use: '[OPTIONS]',
-    short: 'Remove all stopped containers',
-    flags: [
-      filterFlag(undefined, 'Provide filter values (e.g. "until=<timestamp>")'),
-      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
-    ],
-    args: { max: 0 },
-  },
-  async run(cli, flags) {
-    const filters = parseFilters(flags.array('filter'));
-    if (!flags.bool('force') && !(await confirm(cli, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) {
-      return 0;
-    }
-    const client = await cli.client();
+/** The `-f/--force` flag of every prune. */
+export const FORCE_FLAG = { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' } as const;
+
+export interface PruneCommandDef {
+  short: string;
+  /** Usage of `-a/--all`, for the prunes that have it. */
+  allUsage?: string;
+  /** Usage of `--filter`: its example names the filter keys this prune knows. */
+  filterUsage: string;
+  /** The first line of the prompt: what will go (`all`: -a was given). */
+  warning(all: boolean): string;
+  /** Prunes, answering what to print (`pruneReport`). */
+  prune(client: Client, filters: Record<string, string[]>, all: boolean): Promise<string>;
+}
+
+/** docker's container/image/network/volume prune: their flags, prompt and flow are one. */
+export function pruneCommand(def: PruneCommandDef): Command {
+  return {
+    spec: {
+      use: '[OPTIONS]',
+      short: def.short,
+      flags: [
+        ...(def.allUsage ? [{ name: 'all', short: 'a', kind: 'bool' as const, usage: def.allUsage }] : []),
+        filterFlag(undefined, def.filterUsage),
+        FORCE_FLAG,
+      ],
+      args: { max: 0 },
+    },
+    async run(cli, flags) {
+      const filters = parseFilters(flags.array('filter'));
+      const all = def.allUsage !== undefined && flags.bool('all');
+      if (!flags.bool('force') && !(await confirm(cli, `${def.warning(all)}\nAre you sure you want to continue?`))) return 0;
+      const client = await cli.client();
+      cli.stdout.write(await def.prune(client, filters, all));
+    },
+  };
+}
+
+export const containerPrune = pruneCommand({
+  short: 'Remove all stopped containers',
+  filterUsage: 'Provide filter values (e.g. "until=<timestamp>")',
+  warning: () => 'WARNING! This will remove all stopped containers.',
+  async prune(client, filters) {
     const res = await client.containerPrune(filters);
     const deleted = res.ContainersDeleted ?? [];
-    cli.stdout.write(pruneReport('Deleted Containers', deleted, deleted.length ? res.SpaceReclaimed : 0));
+    return pruneReport('Deleted Containers', deleted, deleted.length ? res.SpaceReclaimed : 0);
   },
-};
+});
 
-export const imagePrune: Command = {
-  spec: {
-    use: '[OPTIONS]',
-    short: 'Remove unused images',
-    flags: [
-      { name: 'all', short: 'a', kind: 'bool', usage: 'Remove all unused images, not just dangling ones' },
-      filterFlag(undefined, 'Provide filter values (e.g. "until=<timestamp>")'),
-      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
-    ],
-    args: { max: 0 },
-  },
-  async run(cli, flags) {
-    const filters = parseFilters(flags.array('filter'));
-    const all = flags.bool('all');
+export const imagePrune = pruneCommand({
+  short: 'Remove unused images',
+  allUsage: 'Remove all unused images, not just dangling ones',
+  filterUsage: 'Provide filter values (e.g. "until=<timestamp>")',
+  warning: (all) => (all
+    ? 'WARNING! This will remove all images without at least one container associated to them.'
+    : 'WARNING! This will remove all dangling images.'),
+  async prune(client, filters, all) {
     filters['dangling'] = [all ? 'false' : 'true'];
-    const warning = all
-      ? 'WARNING! This will remove all images without at least one container associated to them.'
-      : 'WARNING! This will remove all dangling images.';
-    if (!flags.bool('force') && !(await confirm(cli, `${warning}\nAre you sure you want to continue?`))) return 0;
-    const client = await cli.client();
     const res = await client.imagePrune(filters);
     const lines = (res.ImagesDeleted ?? []).flatMap((d) => [
       ...(d.Untagged ? [`untagged: ${d.Untagged}`] : []),
       ...(d.Deleted ? [`deleted: ${d.Deleted}`] : []),
     ]);
-    cli.stdout.write(pruneReport('Deleted Images', lines, res.SpaceReclaimed ?? 0));
+    return pruneReport('Deleted Images', lines, res.SpaceReclaimed ?? 0);
   },
-};
+});

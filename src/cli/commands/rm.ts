@@ -1,6 +1,7 @@
 /** `hako rm`: remove containers (-f kills running ones, -v their anonymous volumes). */
 import type { Command } from '../command.js';
-import { forEachContainer } from '../containers.js';
+import { forEachName } from '../containers.js';
+import { isNotFound } from '../errors.js';
 
 export const rm: Command = {
   spec: {
@@ -18,12 +19,12 @@ export const rm: Command = {
     const client = await cli.client();
     const force = flags.bool('force');
     let failed = false;
-    const code = await forEachContainer(cli, args.map((a) => a.replace(/^\//, '')), async (n) => {
+    const code = await forEachName(cli, args.map((a) => a.replace(/^\//, '')), async (n) => {
       try {
         await client.containerRemove(n, { force, volumes: flags.bool('volumes'), link: flags.bool('link') });
       } catch (e) {
         // docker rm -f ignores containers that are already gone.
-        if (force && (e as { status?: number }).status === 404) return;
+        if (force && isNotFound(e)) return;
         failed = true;
         throw e;
       }

@@ -1,6 +1,7 @@
 /** `hako rmi` / `hako image rm`. */
 import type { Command } from '../command.js';
-import { errorText } from '../containers.js';
+import { errorsOfEach } from '../containers.js';
+import { isNotFound } from '../errors.js';
 
 export const rmi: Command = {
   spec: {
@@ -15,20 +16,15 @@ export const rmi: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    const errors: string[] = [];
-    for (const ref of args) {
-      try {
-        const items = await client.imageRemove(ref, { force: flags.bool('force'), noprune: flags.bool('no-prune') });
-        for (const it of items ?? []) {
-          if (it.Untagged) cli.out(`Untagged: ${it.Untagged}`);
-          if (it.Deleted) cli.out(`Deleted: ${it.Deleted}`);
-        }
-      } catch (e) {
-        // rmi -f of an image that is not there is not an error (docker 28).
-        if (flags.bool('force') && (e as { status?: number }).status === 404) continue;
-        errors.push(errorText(e));
+    // rmi -f of an image that is not there is not an error (docker 28).
+    const missingIsFine = (e: unknown): boolean => flags.bool('force') && isNotFound(e);
+    const errors = await errorsOfEach(args, async (ref) => {
+      const items = await client.imageRemove(ref, { force: flags.bool('force'), noprune: flags.bool('no-prune') });
+      for (const it of items ?? []) {
+        if (it.Untagged) cli.out(`Untagged: ${it.Untagged}`);
+        if (it.Deleted) cli.out(`Deleted: ${it.Deleted}`);
       }
-    }
+    }, missingIsFine);
     if (errors.length) {
       cli.err(errors.join('\n'));
       return 1;

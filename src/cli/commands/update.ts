@@ -1,7 +1,7 @@
 /** `hako update`: change a container's resource limits (live when it runs) or restart policy. */
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
-import { forEachContainer } from '../containers.js';
+import { forEachName } from '../containers.js';
 import { parseBytes, parseRestartPolicy } from '../containeropts.js';
 
 const bytes = (name: string, usage: string, short?: string) => ({ name, short, kind: 'string' as const, valueName: 'bytes', usage });
@@ -71,7 +71,7 @@ export const update: Command = {
     const nothing = Object.values(body).every((v) => v === 0 || v === '' || v === undefined);
     if (nothing) throw new StatusError(1, 'you must provide one or more flags when using this command');
     const client = await cli.client();
-    return forEachContainer(cli, args, async (name) => {
+    return forEachName(cli, args, async (name) => {
       const res = await client.containerUpdate(name, body);
       for (const w of res.Warnings ?? []) cli.err(w);
     });

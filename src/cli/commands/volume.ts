@@ -1,11 +1,12 @@
 /** `hako volume create|ls|inspect|rm|prune`, as docker's cli/command/volume. */
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
-import { errorText } from '../containers.js';
-import { renderList, printInspected, unless404 } from '../render.js';
+import { errorsOfEach } from '../containers.js';
+import { renderList, printInspected } from '../render.js';
 import { parseFilters, filterFlag, FORMAT_HELP } from '../filters.js';
 import { contextRow, humanSize } from '../format/index.js';
-import { confirm, pruneReport } from './prune.js';
+import { pruneCommand, pruneReport } from './prune.js';
+import { kvMap } from '../flag-values.js';
 
 type Json = Record<string, unknown>;
 
@@ -13,17 +14,6 @@ export const VOLUME_HEADERS: Record<string, string> = {
   Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Scope: 'SCOPE',
   Links: 'LINKS', Size: 'SIZE', CreatedAt: 'CREATED AT',
 };
-
-/** `k=v` list items to a map; a bare key maps to "" (docker's opts.ConvertKVStringsToMap). */
-function kvMap(items: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const it of items) {
-    const eq = it.indexOf('=');
-    if (eq < 0) out[it] = '';
-    else out[it.slice(0, eq)] = it.slice(eq + 1);
-  }
-  return out;
-}
 
 /**
  * A row for `volume ls --format`: the fields of docker's volumeContext (what `json` marshals),
@@ -108,7 +98,7 @@ export const volumeInspect: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    await printInspected(cli.stdout, args, flags.string('format'), (name) => unless404(client.volumeInspect(name)), (name) => `Error: No such volume: ${name}`);
+    await printInspected(cli.stdout, args, flags.string('format'), (name) => client.volumeInspect(name), (name) => `Error: No such volume: ${name}`);
   },
 };
 
@@ -122,40 +112,24 @@ export const volumeRm: Command = {
   },
   async run(cli, flags, args) {
     const client = await cli.client();
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        await client.volumeRemove(name, { force: flags.bool('force') });
-        cli.out(name);
-      } catch (e) {
-        errors.push(errorText(e));
-      }
-    }
+    const errors = await errorsOfEach(args, async (name) => {
+      await client.volumeRemove(name, { force: flags.bool('force') });
+      cli.out(name);
+    });
     if (errors.length) throw new StatusError(1, errors.join('\n'));
   },
 };
 
-export const volumePrune: Command = {
-  spec: {
-    use: '[OPTIONS]',
-    short: 'Remove unused local volumes',
-    flags: [
-      { name: 'all', short: 'a', kind: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
-      filterFlag(undefined, "Provide filter values (e.g. 'label=<label>')"),
-      { name: 'force', short: 'f', kind: 'bool', usage: 'Do not prompt for confirmation' },
-    ],
-    args: { max: 0 },
-  },
-  async run(cli, flags) {
-    const filters = parseFilters(flags.array('filter'));
-    const all = flags.bool('all');
+export const volumePrune = pruneCommand({
+  short: 'Remove unused local volumes',
+  allUsage: 'Remove all unused volumes, not just anonymous ones',
+  filterUsage: "Provide filter values (e.g. 'label=<label>')",
+  warning: (all) => (all
+    ? 'WARNING! This will remove all local volumes not used by at least one container.'
+    : 'WARNING! This will remove anonymous local volumes not used by at least one container.'),
+  async prune(client, filters, all) {
     if (all) filters['all'] = ['true'];
-    const warning = all
-      ? 'WARNING! This will remove all local volumes not used by at least one container.'
-      : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
-    if (!flags.bool('force') && !(await confirm(cli, `${warning}\nAre you sure you want to continue?`))) return 0;
-    const client = await cli.client();
     const res = await client.volumePrune(filters);
-    cli.stdout.write(pruneReport('Deleted Volumes', res.VolumesDeleted ?? [], res.SpaceReclaimed ?? 0));
+    return pruneReport('Deleted Volumes', res.VolumesDeleted ?? [], res.SpaceReclaimed ?? 0);
   },
-};
+});

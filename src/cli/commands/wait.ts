@@ -1,6 +1,6 @@
 /** `hako wait`: block until containers stop; print each exit code. */
 import type { Command } from '../command.js';
-import { forEachContainer } from '../containers.js';
+import { forEachName } from '../containers.js';
 
 export const wait: Command = {
   spec: {
@@ -13,10 +13,10 @@ export const wait: Command = {
   async run(cli, _flags, args) {
     const client = await cli.client();
     const codes = new Map<string, number>();
-    return forEachContainer(cli, args, async (n) => {
+    return forEachName(cli, args, async (n) => {
       const r = await client.containerWait(n, 'not-running').result;
       if (r.Error?.Message) throw new Error(r.Error.Message);
       codes.set(n, r.StatusCode);
-    }, (n) => String(codes.get(n)));
+    }, { print: (n) => String(codes.get(n)) });
   },
 };

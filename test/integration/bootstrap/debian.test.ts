@@ -31,6 +31,20 @@ function project(dir: string, files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * Runs `image` detached as `name` with `containerPort` published on a free 127.0.0.1 port;
+ * answers what it serves at GET /, and removes the container whatever happens.
+ */
+async function servedPage(d: Hakod, name: string, image: string, containerPort: number): Promise<string> {
+  const port = await freePort();
+  ok(await d.hako(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:${containerPort}`, image]), d);
+  try {
+    return await httpGet(port, '/');
+  } finally {
+    await d.hako(['rm', '-f', name]);
+  }
+}
+
 /** A 127.0.0.1 port nothing listens on (bound, then closed). */
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -155,13 +169,7 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     const t0 = Date.now();
     ok(await d.hako(['build', '-t', 'site:1', ctx], { timeoutMs: 150_000 }), d);
     t.diagnostic(`build (apt-get install nginx): ${seconds(Date.now() - t0)}`);
-    const port = await freePort();
-    ok(await d.hako(['run', '-d', '--name', 'site', '-p', `127.0.0.1:${port}:80`, 'site:1']), d);
-    try {
-      assert.equal(await httpGet(port, '/'), '<!doctype html>\n<h1>hako: nginx on a bootstrapped debian</h1>\n');
-    } finally {
-      await d.hako(['rm', '-f', 'site']);
-    }
+    assert.equal(await servedPage(d, 'site', 'site:1', 80), '<!doctype html>\n<h1>hako: nginx on a bootstrapped debian</h1>\n');
   });
 
   it('builds the Node API seed (Day 46): npm ci stays cached when only the sources change, and it answers', async (t) => {
@@ -204,13 +212,7 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     const step = (n: number) => rebuild.split(/^Step \d+\/\d+ : /m)[n] ?? '';
     assert.match(step(7), /^RUN npm ci --omit=dev\n ---> Using cache/);
     assert.match(step(8), /^COPY server\.js \.\/\n(?! ---> Using cache)/);
-    const port = await freePort();
-    ok(await d.hako(['run', '-d', '--name', 'api', '-p', `127.0.0.1:${port}:3000`, 'api:2']), d);
-    try {
-      assert.equal(await httpGet(port, '/'), '{"version":2,"minute":"1m"}');
-    } finally {
-      await d.hako(['rm', '-f', 'api']);
-    }
+    assert.equal(await servedPage(d, 'api', 'api:2', 3000), '{"version":2,"minute":"1m"}');
   });
 
   it('builds the multi-stage Go seed (golang-go) into a small scratch image that runs as a non-root user', async (t) => {
@@ -245,12 +247,6 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     assert.equal(ok(await d.hako(['image', 'inspect', '--format', '{{len .RootFS.Layers}}', 'goapp:1']), d).trim(), '1');
     const size = Number(ok(await d.hako(['image', 'inspect', '--format', '{{.Size}}', 'goapp:1']), d).trim());
     assert.ok(size < 20_000_000, `goapp:1 is ${size} bytes`);
-    const port = await freePort();
-    ok(await d.hako(['run', '-d', '--name', 'goweb', '-p', `127.0.0.1:${port}:8080`, 'goapp:1']), d);
-    try {
-      assert.equal(await httpGet(port, '/'), 'hello from go, uid 65534\n');
-    } finally {
-      await d.hako(['rm', '-f', 'goweb']);
-    }
+    assert.equal(await servedPage(d, 'goweb', 'goapp:1', 8080), 'hello from go, uid 65534\n');
   });
 });

@@ -1,6 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile, type TestEngine } from '../../support/engine.js';
 import { build, contextTar, savedMembers, layerPaths as allLayerPaths, type Built, type Files } from './support.js';
 
 const cachedSteps = (b: Built): boolean[] => b.steps.map((s) => s.includes(' ---> Using cache'));
@@ -15,9 +15,7 @@ async function layerPaths(t: TestEngine, ref: string): Promise<string[]> {
 }
 
 describe('hako build', { concurrency: false }, () => {
-  let t: TestEngine;
-  before(async () => { t = await startTestEngine(); });
-  after(async () => { await t?.close(); });
+  const t = engineForFile();
 
   test('a multi-stage build holds only what COPY --from brought, and unneeded stages are not built', async () => {
     const b = await build(t, {

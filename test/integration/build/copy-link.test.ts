@@ -4,23 +4,15 @@
  * is what a copy gives: owners, modes and bytes as COPY defines them, and images that stay apart
  * (a container changing a copied file changes neither image).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile, runToExit, type TestEngine } from '../../support/engine.js';
 import { build } from './support.js';
 
+/** What `script` prints (stdout, then stderr) as root in a container of `image`. */
 async function runIn(t: TestEngine, image: string, script: string): Promise<string> {
-  const { Id } = await t.engine.containers.create({ Image: image, User: '0', Entrypoint: ['sh', '-c'], Cmd: [script] }, {});
-  try {
-    await t.engine.containers.start(Id);
-    await t.engine.containers.wait(Id, 'not-running');
-    const logs = await t.engine.containers.logs(Id, { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all', details: false });
-    let text = '';
-    for await (const ch of logs.entries) text += ch.data.toString();
-    return text;
-  } finally {
-    await t.engine.containers.remove(Id, { force: true });
-  }
+  const r = await runToExit(t, { Image: image, User: '0', Entrypoint: ['sh', '-c'], Cmd: [script] });
+  return r.stdout + r.stderr;
 }
 
 const DOCKERFILE = `FROM busybox AS src
@@ -34,9 +26,7 @@ COPY --chown=9:9 files/suid /one/suid
 `;
 
 describe('COPY into a new directory', { concurrency: false }, () => {
-  let t: TestEngine;
-  before(async () => { t = await startTestEngine(); });
-  after(async () => { await t?.close(); });
+  const t = engineForFile();
 
   test('keeps owners, modes and bytes as COPY defines them, and the images stay apart', async () => {
     const files = { Dockerfile: DOCKERFILE, 'files/x': { content: 'ctx file\n', mode: 0o755 }, 'files/d/y': 'deeper\n', 'files/suid': { content: '#!/bin/sh\n', mode: 0o4755 } };

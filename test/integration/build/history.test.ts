@@ -7,17 +7,15 @@
  * hako's API 1.47) prints and 20.10 did not. Docker's own quirks are kept on purpose: no space
  * after `--chown=…` in COPY/ADD, COPY destinations as written, a trailing space after them.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { humanSizeWithPrecision } from '../../../src/cli/format/index.js';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile } from '../../support/engine.js';
 import { historyContext } from './history-context.js';
 
 describe('build history matches docker\'s legacy builder', { concurrency: false }, () => {
-  let t: TestEngine;
-  before(async () => { t = await startTestEngine(); });
-  after(async () => { await t?.close(); });
+  const t = engineForFile();
 
   test('created_by, size and comment of every step are docker\'s, oldest first', async () => {
     const builder = t.engine.build;

@@ -1,12 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile } from '../../support/engine.js';
 import { build, layerPaths, savedMembers } from './support.js';
 
 describe('RUN --mount', { concurrency: false }, () => {
-  let t: TestEngine;
-  before(async () => { t = await startTestEngine(); });
-  after(async () => { await t?.close(); });
+  const t = engineForFile();
 
   test('a cache mount persists between builds and never reaches a layer', async () => {
     const files = {

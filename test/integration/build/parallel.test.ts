@@ -1,12 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile } from '../../support/engine.js';
 import { build, layerPaths } from './support.js';
 
 describe('hako build runs independent stages at the same time', { concurrency: false }, () => {
-  let t: TestEngine;
-  before(async () => { t = await startTestEngine(); });
-  after(async () => { await t?.close(); });
+  const t = engineForFile();
 
   // Each stage announces its start in a shared cache mount and waits (up to 15 s) to see the
   // other's: only stages that overlap in time can both see each other.

@@ -2,19 +2,14 @@
  * `ps --filter ancestor=IMAGE`: containers of IMAGE and of every image built on top of it, as
  * docker lists them (moby daemon/list.go walks the image's children).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { busyboxTarball, startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile } from '../../support/engine.js';
+import { busyboxTarball } from '../../support/busybox.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
 async function created(image: string, name: string): Promise<string> {
   return (await t.engine.containers.create({ Image: image, Cmd: ['true'] }, { name })).Id;

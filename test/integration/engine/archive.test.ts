@@ -2,21 +2,15 @@
  * docker cp's engine side (PUT/GET/HEAD /containers/{id}/archive): noOverwriteDirNonDir, and the
  * freeze of a running container for the length of a copy (CVE-2018-15664).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, collect } from '../../support/engine.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
 /** What runc itself says of the container: 'running', 'paused', 'stopped' … */
 function runcStatus(id: string): string {

@@ -1,16 +1,9 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, collect, ALL_LOGS } from '../../support/engine.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
 
 test('a container runs, exits with its code, and keeps its stdout and stderr apart in the logs', async () => {
   const c = t.engine.containers;
@@ -20,7 +13,7 @@ test('a container runs, exits with its code, and keeps its stdout and stderr apa
   assert.equal((await waited).StatusCode, 3);
   const info = await c.inspect(Id);
   assert.equal((info.State as { Status: string }).Status, 'exited');
-  const { entries } = await c.logs(Id, logOpts);
+  const { entries } = await c.logs(Id, ALL_LOGS);
   assert.deepEqual(await collect(entries), { stdout: 'out\n', stderr: 'err\n' });
 });
 

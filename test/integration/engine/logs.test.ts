@@ -1,18 +1,10 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, collect, ALL_LOGS } from '../../support/engine.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
-
-const all = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
+const t = engineForFile();
 
 function countLines(text: string): { n: number; last: string } {
   const lines = text.split('\n');
@@ -26,9 +18,9 @@ test('200,000 lines written in a burst are all in the logs, in order', async () 
   const exited = c.wait(Id, 'next-exit');
   await c.start(Id);
   await exited;
-  const { stdout } = await collect((await c.logs(Id, all)).entries);
+  const { stdout } = await collect((await c.logs(Id, ALL_LOGS)).entries);
   assert.deepEqual(countLines(stdout), { n: 200000, last: '200000' });
-  const tail = await collect((await c.logs(Id, { ...all, tail: 3 })).entries);
+  const tail = await collect((await c.logs(Id, { ...ALL_LOGS, tail: 3 })).entries);
   assert.equal(tail.stdout, '199998\n199999\n200000\n');
 });
 
@@ -36,7 +28,7 @@ test('logs -f of a running container ends, complete, when it exits', async () =>
   const c = t.engine.containers;
   const { Id } = await c.create({ Image: 'busybox', Cmd: ['sh', '-c', 'sleep 0.3; seq 1 5000; printf partial'] }, {});
   await c.start(Id);
-  const { stdout } = await collect((await c.logs(Id, { ...all, follow: true })).entries);
+  const { stdout } = await collect((await c.logs(Id, { ...ALL_LOGS, follow: true })).entries);
   assert.ok(stdout.startsWith('1\n2\n'));
   assert.ok(stdout.endsWith('5000\npartial'), JSON.stringify(stdout.slice(-20)));
 });
@@ -55,7 +47,7 @@ test('max-size rotates the log and max-file bounds the files kept', async () => 
   const dir = join(String(info.LogPath), '..');
   const logs = readdirSync(dir).filter((f) => f.startsWith(`${Id}-json.log`));
   assert.ok(logs.length >= 2 && logs.length <= 3, `log files: ${logs.join(', ')}`);
-  const { stdout } = await collect((await c.logs(Id, all)).entries);
+  const { stdout } = await collect((await c.logs(Id, ALL_LOGS)).entries);
   assert.ok(stdout.endsWith('100\nlast-line\n'));
   assert.ok(stdout.length < 40 * 292, 'older content was rotated away');
 });
@@ -79,7 +71,7 @@ test('log driver none keeps no log and says logs cannot be read', async () => {
   const exited = c.wait(Id, 'next-exit');
   await c.start(Id);
   await exited;
-  await assert.rejects(c.logs(Id, all), /does not support reading/);
+  await assert.rejects(c.logs(Id, ALL_LOGS), /does not support reading/);
 });
 
 test('--init runs tini as PID 1 in front of the command', async () => {
@@ -88,6 +80,6 @@ test('--init runs tini as PID 1 in front of the command', async () => {
   const exited = c.wait(Id, 'next-exit');
   await c.start(Id);
   assert.equal((await exited).StatusCode, 0);
-  const { stdout } = await collect((await c.logs(Id, all)).entries);
+  const { stdout } = await collect((await c.logs(Id, ALL_LOGS)).entries);
   assert.match(stdout.replace(/\0/g, ' '), /^\/sbin\/docker-init -- cat/);
 });

@@ -1,28 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { InvalidArgument } from '../../../src/errdefs/index.js';
-import { makeBusyboxTar } from '../../support/busybox.js';
+import { busyboxTarBytes } from '../../support/busybox.js';
 import { collect, makeEnv, type ImageEnv } from './env.js';
-
-let busyboxTar: Buffer | null = null;
-function busybox(): Buffer {
-  if (!busyboxTar) {
-    const dir = mkdtempSync(join(tmpdir(), 'hako-bb-'));
-    try {
-      busyboxTar = readFileSync(makeBusyboxTar(join(dir, 'rootfs.tar')));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return busyboxTar;
-}
 
 async function withEnvs(n: number, fn: (...envs: ImageEnv[]) => Promise<void>): Promise<void> {
   const envs = Array.from({ length: n }, () => makeEnv());
@@ -93,7 +79,7 @@ async function classicArchive(images: Array<{ layers: Buffer[]; tags: string[] }
 }
 
 test('save writes one archive that loads into a fresh data root with the same ids and tags', () => withEnvs(2, async (src, dst) => {
-  const a = (await src.images.importRootfs(Readable.from([busybox()]), { repo: 'busybox', changes: ['CMD ["sh"]'] })).Id;
+  const a = (await src.images.importRootfs(Readable.from([busyboxTarBytes()]), { repo: 'busybox', changes: ['CMD ["sh"]'] })).Id;
   const b = (await src.images.commit({ parentId: a, layerTar: Readable.from([await layerWith('etc/motd', 'hi\n')]), repo: 'me/app', tag: 'v1' })).Id;
   await src.contract.tag('busybox', 'busybox', 'stable');
 
@@ -121,7 +107,7 @@ test('save writes one archive that loads into a fresh data root with the same id
 }));
 
 test('saving by id writes the image without names, and loading it says "Loaded image ID"', () => withEnvs(2, async (src, dst) => {
-  const id = (await src.images.importRootfs(Readable.from([busybox()]), { repo: 'busybox' })).Id;
+  const id = (await src.images.importRootfs(Readable.from([busyboxTarBytes()]), { repo: 'busybox' })).Id;
   const archive = await collect(await src.images.save([id.slice(7, 19)]));
   assert.deepEqual(await dst.images.load(Readable.from([archive]), {}), [`Loaded image ID: ${id}`]);
   assert.deepEqual((await dst.contract.inspect(id)).RepoTags, []);

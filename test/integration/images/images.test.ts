@@ -1,27 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { Conflict, InvalidArgument, NotFound } from '../../../src/errdefs/index.js';
-import { makeBusyboxTar } from '../../support/busybox.js';
+import { busyboxTarBytes } from '../../support/busybox.js';
 import { makeEnv, type ImageEnv } from './env.js';
-
-let busyboxTar: Buffer | null = null;
-/** The busybox rootfs tarball, made once per file (it takes a moment). */
-function busybox(): Buffer {
-  if (!busyboxTar) {
-    const dir = mkdtempSync(join(tmpdir(), 'hako-bb-'));
-    try {
-      busyboxTar = readFileSync(makeBusyboxTar(join(dir, 'rootfs.tar')));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return busyboxTar;
-}
 
 async function withEnv(fn: (env: ImageEnv) => Promise<void>): Promise<void> {
   const env = makeEnv();
@@ -33,7 +19,7 @@ async function withEnv(fn: (env: ImageEnv) => Promise<void>): Promise<void> {
 }
 
 async function importBusybox(env: ImageEnv, repo = 'busybox', changes: string[] = []): Promise<string> {
-  const { Id } = await env.images.importRootfs(Readable.from([busybox()]), { repo, changes });
+  const { Id } = await env.images.importRootfs(Readable.from([busyboxTarBytes()]), { repo, changes });
   return Id;
 }
 
@@ -83,7 +69,7 @@ test('import turns a rootfs tarball into a one-layer image with the --change set
 }));
 
 test('a gzip\'ed rootfs imports to the same image content as the plain one', () => withEnv(async (env) => {
-  const gz = Readable.from([busybox()]).pipe(createGzip());
+  const gz = Readable.from([busyboxTarBytes()]).pipe(createGzip());
   const { Id } = await env.images.importRootfs(gz, { repo: 'bbgz', message: 'zipped' });
   const img = await env.contract.inspect(Id);
   const plain = await env.contract.inspect(await importBusybox(env));
@@ -92,8 +78,8 @@ test('a gzip\'ed rootfs imports to the same image content as the plain one', () 
 }));
 
 test('import refuses a bad change or name before storing anything', () => withEnv(async (env) => {
-  await assert.rejects(env.images.importRootfs(Readable.from([busybox()]), { changes: ['RUN echo'] }), /run is not a valid change command/);
-  await assert.rejects(env.images.importRootfs(Readable.from([busybox()]), { repo: 'Bad' }), InvalidArgument);
+  await assert.rejects(env.images.importRootfs(Readable.from([busyboxTarBytes()]), { changes: ['RUN echo'] }), /run is not a valid change command/);
+  await assert.rejects(env.images.importRootfs(Readable.from([busyboxTarBytes()]), { repo: 'Bad' }), InvalidArgument);
   assert.deepEqual(await env.leftovers(), { images: 0, blobs: [], layerDirs: [], temp: [] });
 }));
 
@@ -215,7 +201,7 @@ test('commit stacks a layer on a parent, keeps history, and the parent cannot go
 
 test('prune removes dangling images only, unless dangling=false', () => withEnv(async (env) => {
   const named = await importBusybox(env, 'keep');
-  const dangling = (await env.images.commit({ parentId: null, layerTar: Readable.from([busybox()]), changes: ['CMD ["true"]'] })).Id;
+  const dangling = (await env.images.commit({ parentId: null, layerTar: Readable.from([busyboxTarBytes()]), changes: ['CMD ["true"]'] })).Id;
   const r1 = await env.contract.prune({});
   assert.deepEqual(r1.ImagesDeleted.filter((r) => 'Deleted' in r)[0], { Deleted: dangling });
   assert.equal(r1.SpaceReclaimed, 0, 'the layer is shared with the named image');
@@ -230,7 +216,7 @@ test('prune removes dangling images only, unless dangling=false', () => withEnv(
 }));
 
 test('prune honours until= and label filters', () => withEnv(async (env) => {
-  const id = (await env.images.commit({ parentId: null, layerTar: Readable.from([busybox()]), changes: ['LABEL keep=yes'] })).Id;
+  const id = (await env.images.commit({ parentId: null, layerTar: Readable.from([busyboxTarBytes()]), changes: ['LABEL keep=yes'] })).Id;
   assert.deepEqual((await env.contract.prune({ until: ['1h'] })).ImagesDeleted, [], 'made just now, not older than an hour');
   const future = String(Math.floor(Date.now() / 1000) + 3600);
   assert.deepEqual((await env.contract.prune({ until: [future], 'label!': ['keep'] })).ImagesDeleted, []);

@@ -2,20 +2,11 @@
 // test, writing k8s-file records and reopening the file the way conmon's reopen_k8s_file does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, open, readFile, readdir, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogRotator, encodeRecords, logFiles, readLogs, type LogEntry } from '../../../src/logs/index.js';
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hako-logs-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withTempDir } from '../../support/temp-dir.js';
 
 /** Starts consuming `iter` in the background; `text()` is what arrived so far. */
 function consume(iter: AsyncIterable<LogEntry>): { text: () => string; done: Promise<void> } {
@@ -74,7 +65,7 @@ class FakeConmon {
 const rec = (s: string): Buffer => encodeRecords(new Date(), 'stdout', s);
 
 test('follow sees appended data and ends when stopWhen resolves, after reading what is left', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, rec('before\n'));
     let exited!: () => void;
@@ -91,7 +82,7 @@ test('follow sees appended data and ends when stopWhen resolves, after reading w
 });
 
 test('follow continues into the new file after a rotation, finishing the old file first', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, rec('one\n'));
     const ac = new AbortController();
@@ -110,7 +101,7 @@ test('follow continues into the new file after a rotation, finishing the old fil
 });
 
 test('follow with tail 0 shows only what is written after it starts', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, rec('old\n'));
     const ac = new AbortController();
@@ -124,7 +115,7 @@ test('follow with tail 0 shows only what is written after it starts', async () =
 });
 
 test('follow waits for a log file that does not exist yet', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const ac = new AbortController();
     const reader = consume(readLogs({ current: path, rotated: [] }, { follow: true, signal: ac.signal }));
@@ -137,7 +128,7 @@ test('follow waits for a log file that does not exist yet', async () => {
 });
 
 test('rotator moves a file past max-size to .1, shifts older ones, keeps max-file files and asks for a reopen', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, '');
     let reopens = 0;
@@ -169,7 +160,7 @@ test('rotator moves a file past max-size to .1, shifts older ones, keeps max-fil
 });
 
 test('rotator with max-file 1 drops the old content instead of keeping a .1', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, rec('x'.repeat(2000)));
     let reopens = 0;
@@ -189,7 +180,7 @@ test('rotator with max-file 1 drops the old content instead of keeping a .1', as
 });
 
 test('rotator leaves a file under max-size alone', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, rec('small\n'));
     let reopens = 0;
@@ -207,7 +198,7 @@ test('rotator leaves a file under max-size alone', async () => {
 });
 
 test('a follower keeps every line while the rotator rotates under it', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const conmon = new FakeConmon(path);
     const rotator = createLogRotator({ path, maxSize: 4096, maxFiles: 5, throttleMs: 5, reopen: () => conmon.reopen() });

@@ -2,36 +2,23 @@
  * Network modes other than a bridge (container:NAME, host, none), rename and DNS, network events,
  * prune of networks only stopped containers use, publishing with -P and port ranges.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, runToExit } from '../../support/engine.js';
 import { httpGet } from '../../support/network-cli.js';
 import type { Json } from '../../../src/engine/index.js';
 
-let t: TestEngine;
+const t = engineForFile();
 const base = 1 + Math.floor(Math.random() * 200);
 const subnet = (i: number) => `10.215.${base + i}.0/24`;
 
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
-
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
-
+/** Runs a command in a new container to its end; its output and exit code. */
 async function run(cmd: string, hostConfig: Json = {}, extra: Json = {}): Promise<{ code: number; out: string }> {
-  const c = t.engine.containers;
-  const { Id } = await c.create({ Image: 'busybox', Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig }, ...extra }, {});
-  const waited = c.wait(Id, 'next-exit');
-  await c.start(Id);
-  const code = (await waited).StatusCode;
-  const { stdout, stderr } = await collect((await c.logs(Id, logOpts)).entries);
-  await c.remove(Id, { force: true });
-  return { code, out: stdout + stderr };
+  // Names the embedded DNS does not know go to 127.0.0.1, never to the host's real resolvers.
+  const r = await runToExit(t, { Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig }, ...extra });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 async function daemon(name: string, cmd: string, hostConfig: Json = {}, extra: Json = {}): Promise<string> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { createSocket } from 'node:dgram';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { startTestEngine, collect, runToExit, type TestEngine } from '../../support/engine.js';
 import type { Json } from '../../../src/engine/index.js';
 import { networkConfigOf } from '../../../src/network/index.js';
 import { existsSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +32,6 @@ after(async () => {
   assert.equal(existsSync(join(t.execRoot, 'netns')) ? readdirSync(join(t.execRoot, 'netns')).length : 0, 0);
 });
 
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
-
 async function network(name: string, i: number, extra: Json = {}): Promise<string> {
   const { Id } = await t.engine.networks.create({ Name: name, IPAM: { Config: [{ Subnet: subnet(i) }] }, ...extra });
   made.push(Id);
@@ -42,16 +40,9 @@ async function network(name: string, i: number, extra: Json = {}): Promise<strin
 
 /** Runs a command in a new container to its end; its output and exit code. */
 async function run(cmd: string, hostConfig: Json = {}, extra: Json = {}): Promise<{ code: number; out: string }> {
-  const c = t.engine.containers;
   // Names the embedded DNS does not know go to 127.0.0.1, never to the host's real resolvers.
-  const { Id } = await c.create({ Image: 'busybox', Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig }, ...extra }, {});
-  const waited = c.wait(Id, 'next-exit');
-  await c.start(Id);
-  const code = (await waited).StatusCode;
-  const { entries } = await c.logs(Id, logOpts);
-  const { stdout, stderr } = await collect(entries);
-  await c.remove(Id, { force: true });
-  return { code, out: stdout + stderr };
+  const r = await runToExit(t, { Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig }, ...extra });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 async function daemon(name: string, cmd: string, hostConfig: Json = {}, extra: Json = {}): Promise<{ id: string; ip: (net: string) => string }> {

@@ -78,6 +78,8 @@ describe('images with gzip layers', () => {
   let busyboxTar: Buffer;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hako-gzip-image-'));
+    // A tarball of its own, not the shared one hakod imported busybox:latest from: its layer must
+    // be new to the daemon, so the pull downloads it ("Pull complete", not "Already exists").
     busyboxTar = readFileSync(makeBusyboxTar(join(dir, 'busybox.tar')));
     reg = await startHakoRegistry();
     hakod = await startHakod();

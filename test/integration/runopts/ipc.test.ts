@@ -3,36 +3,17 @@
  * /dev/shm is a host tmpfs that `--ipc container:x` binds, a private one refuses to be a donor,
  * `none` has no /dev/shm, `host` binds the host's; the host mount is gone after stop and rm.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, collect, runToExit } from '../../support/engine.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
 type Json = Record<string, unknown>;
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
 
-/** Runs a busybox container to its exit; returns its output (the container is removed). */
-async function run(body: Json): Promise<{ code: number; stdout: string; stderr: string }> {
-  const c = t.engine.containers;
-  const { Id } = await c.create({ Image: 'busybox', ...body }, {});
-  try {
-    const waited = c.wait(Id, 'next-exit');
-    await c.start(Id);
-    const code = (await waited).StatusCode;
-    return { code, ...(await collect((await c.logs(Id, logOpts)).entries)) };
-  } finally {
-    await c.remove(Id, { force: true });
-  }
-}
+const run = (body: Json) => runToExit(t, body);
 
 async function execIn(id: string, cmd: string): Promise<string> {
   const exec = await t.engine.exec.create(id, { Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true });

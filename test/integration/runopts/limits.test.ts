@@ -2,35 +2,19 @@
  * Resource limits and security options, observed from inside the container (cgroup files as
  * the container sees them, ulimits, capabilities, seccomp, namespaces) on this host's cgroups.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readlinkSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, collect, runToExit } from '../../support/engine.js';
 import { detectCgroupVersion } from '../../../src/runtime/index.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
 type Json = Record<string, unknown>;
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
 const v1 = detectCgroupVersion() === 1;
 
-async function run(body: Json, opts: { keep?: boolean } = {}): Promise<{ id: string; code: number; stdout: string; stderr: string }> {
-  const c = t.engine.containers;
-  const { Id } = await c.create({ Image: 'busybox', ...body }, {});
-  const waited = c.wait(Id, 'next-exit');
-  await c.start(Id);
-  const code = (await waited).StatusCode;
-  const out = await collect((await c.logs(Id, logOpts)).entries);
-  if (!opts.keep) await c.remove(Id, {});
-  return { id: Id, code, ...out };
-}
+const run = (body: Json, opts: { keep?: boolean } = {}) => runToExit(t, body, opts);
 
 /** A cgroup file as the container sees it (v1: /sys/fs/cgroup/<controller>/<file>; v2: /sys/fs/cgroup/<file>). */
 const cg = (v1Path: string, v2Path: string): string => (v1 ? `/sys/fs/cgroup/${v1Path}` : `/sys/fs/cgroup/${v2Path}`);

@@ -3,8 +3,7 @@
  * temp dirs that are always removed, and a snapshot of a tree to compare two trees by.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -62,15 +61,7 @@ export function sha256(data: Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
 
-/** Runs `fn` with a fresh temp dir, removed afterwards whatever happens. */
-export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), `hako-${prefix}-`));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export { withTempDir } from '../../support/temp-dir.js';
 
 export async function exists(path: string): Promise<boolean> {
   try {

@@ -2,18 +2,12 @@
  * Health checks, restart policies and graceful stops with real timing (short intervals), on a
  * real engine in a temp root.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEngine, type TestEngine } from '../../support/engine.js';
+import { engineForFile } from '../../support/engine.js';
 import type { EngineEvent, Json } from '../../../src/engine/index.js';
 
-let t: TestEngine;
-before(async () => {
-  t = await startTestEngine();
-});
-after(async () => {
-  await t?.close();
-});
+const t = engineForFile();
 
 const MS = 1_000_000; // nanoseconds
 

@@ -3,32 +3,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, chmodSync, rmSync, statSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { engineForFile, runToExit } from '../../support/engine.js';
 
-let t: TestEngine;
+const t = engineForFile();
 let hostDir: string;
-before(async () => {
-  t = await startTestEngine();
+before(() => {
   hostDir = mkdtempSync(join(tmpdir(), 'hako-vol-'));
 });
-after(async () => {
-  await t?.close();
+after(() => {
   rmSync(hostDir, { recursive: true, force: true });
 });
 
 type Json = Record<string, unknown>;
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
 
-/** Creates, starts and waits for a container; returns its id, exit code and output. */
-async function run(body: Json, name?: string): Promise<{ id: string; code: number; stdout: string; stderr: string }> {
-  const c = t.engine.containers;
-  const { Id } = await c.create({ Image: 'busybox', ...body }, name ? { name } : {});
-  const waited = c.wait(Id, 'next-exit');
-  await c.start(Id);
-  const code = (await waited).StatusCode;
-  const out = await collect((await c.logs(Id, logOpts)).entries);
-  return { id: Id, code, ...out };
-}
+/** Runs a container to its exit and keeps it: the tests remove it (and its volumes) themselves. */
+const run = (body: Json, name?: string) => runToExit(t, body, { name, keep: true });
 
 test('data written to a named volume outlives the container and is there in the next one', async () => {
   const first = await run({ Cmd: ['sh', '-c', 'echo kept > /data/file'], HostConfig: { Binds: ['keep:/data'] } });

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { clearStaleSocket, listenOn } from '../../../src/daemon/listen.js';
 import { writePidfile } from '../../../src/daemon/pidfile.js';
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'hako-daemon-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withTempDir } from '../../support/temp-dir.js';
 
 test('a socket left behind by a dead daemon is removed and listened on again', () =>
-  withDir(async (dir) => {
+  withTempDir('daemon', async (dir) => {
     const sock = path.join(dir, 'sub', 'hako.sock');
     await mkdir(path.dirname(sock));
     // A daemon killed with SIGKILL leaves its socket file behind, with nobody listening.
@@ -46,7 +37,7 @@ test('a socket left behind by a dead daemon is removed and listened on again', (
   }));
 
 test('a socket another daemon answers on is refused with a clear error', () =>
-  withDir(async (dir) => {
+  withTempDir('daemon', async (dir) => {
     const sock = path.join(dir, 'hako.sock');
     const running = http.createServer();
     await listenOn(running, `unix://${sock}`);
@@ -59,7 +50,7 @@ test('a socket another daemon answers on is refused with a clear error', () =>
   }));
 
 test('a regular file where the socket should be is not deleted', () =>
-  withDir(async (dir) => {
+  withTempDir('daemon', async (dir) => {
     const file = path.join(dir, 'hako.sock');
     await writeFile(file, 'precious');
     await assert.rejects(clearStaleSocket(file), /exists and is not a socket/);
@@ -67,7 +58,7 @@ test('a regular file where the socket should be is not deleted', () =>
   }));
 
 test('a pid file naming a dead process is replaced', () =>
-  withDir(async (dir) => {
+  withTempDir('daemon', async (dir) => {
     const file = path.join(dir, 'run', 'hakod.pid');
     await writePidfile(file, 4242424);
     await writePidfile(file, 77);

@@ -1,18 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLogs, encodeRecords, logFiles, type LogEntry, type ReadLogsOptions, type LogFiles } from '../../../src/logs/index.js';
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'hako-logs-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withTempDir } from '../../support/temp-dir.js';
 
 async function collect(files: LogFiles, opts: ReadLogsOptions = {}): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
@@ -29,7 +20,7 @@ const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
 const at = (s: number): Date => new Date(T0 + s * 1000);
 
 test('reader re-joins partial records into the bytes the process wrote', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, Buffer.concat([
       encodeRecords(at(0), 'stdout', 'hello\nwor'),
@@ -44,7 +35,7 @@ test('reader re-joins partial records into the bytes the process wrote', async (
 });
 
 test('reader returns binary output byte for byte, including NUL, CR and invalid UTF-8', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const bytes = Buffer.alloc(1024);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
@@ -55,7 +46,7 @@ test('reader returns binary output byte for byte, including NUL, CR and invalid 
 });
 
 test('reader parses conmon timestamps with a numeric offset and the Z form', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, [
       '2024-05-01T12:00:00.123456789+02:00 stdout F a\n',
@@ -69,7 +60,7 @@ test('reader parses conmon timestamps with a numeric offset and the Z form', asy
 });
 
 test('an empty line the process wrote comes back as a lone newline', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, encodeRecords(at(0), 'stdout', 'a\n\nb\n'));
     const entries = await collect({ current: path, rotated: [] });
@@ -78,7 +69,7 @@ test('an empty line the process wrote comes back as a lone newline', async () =>
 });
 
 test('stdout and stderr filters keep only the chosen stream', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, Buffer.concat([
       encodeRecords(at(0), 'stdout', 'out 1\n'),
@@ -93,7 +84,7 @@ test('stdout and stderr filters keep only the chosen stream', async () => {
 });
 
 test('files are read oldest rotated file first, and missing rotated files are skipped', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(`${path}.2`, encodeRecords(at(0), 'stdout', 'one\n'));
     await writeFile(`${path}.1`, encodeRecords(at(1), 'stdout', 'two\n'));
@@ -104,7 +95,7 @@ test('files are read oldest rotated file first, and missing rotated files are sk
 });
 
 test('tail takes the last lines across rotated files', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(`${path}.2`, encodeRecords(at(0), 'stdout', '1\n2\n3\n'));
     await writeFile(`${path}.1`, encodeRecords(at(1), 'stdout', '4\n5\n'));
@@ -123,7 +114,7 @@ test('tail takes the last lines across rotated files', async () => {
 });
 
 test('tail counts lines the process wrote, not partial records, and a last line without newline counts', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, Buffer.concat([
       encodeRecords(at(0), 'stdout', 'first\nsec'),
@@ -139,7 +130,7 @@ test('tail counts lines the process wrote, not partial records, and a last line 
 });
 
 test('tail of a file larger than many read blocks returns just the last lines', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const lines: string[] = [];
     for (let i = 0; i < 50_000; i++) lines.push(`line ${i} ${'x'.repeat(i % 50)}\n`);
@@ -153,7 +144,7 @@ test('tail of a file larger than many read blocks returns just the last lines', 
 });
 
 test('since and until keep the records inside the time window', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, Buffer.concat([0, 10, 20, 30].map((s) => encodeRecords(at(s), 'stdout', `t${s}\n`))));
     const files = { current: path, rotated: [] };
@@ -168,7 +159,7 @@ test('since and until keep the records inside the time window', async () => {
 });
 
 test('a line that is not a k8s-file record is skipped, not shown as garbage', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     await writeFile(path, Buffer.concat([Buffer.from('garbage without format\n'), encodeRecords(at(0), 'stdout', 'ok\n')]));
     assert.deepEqual((await collect({ current: path, rotated: [] })).map((e) => e.data.toString()), ['ok\n']);
@@ -176,7 +167,7 @@ test('a line that is not a k8s-file record is skipped, not shown as garbage', as
 });
 
 test('an incomplete last record (conmon mid-write) is not shown until it is complete', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const rec = encodeRecords(at(0), 'stdout', 'done\n');
     await writeFile(path, Buffer.concat([rec, rec.subarray(0, 20)]));
@@ -187,13 +178,13 @@ test('an incomplete last record (conmon mid-write) is not shown until it is comp
 });
 
 test('a missing log file reads as empty', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     assert.deepEqual(await collect({ current: join(dir, 'nope.log'), rotated: [join(dir, 'nope.log.1')] }, { tail: 5 }), []);
   });
 });
 
 test('200,000 lines read in well under a second', async () => {
-  await withDir(async (dir) => {
+  await withTempDir('logs', async (dir) => {
     const path = join(dir, 'ctr.log');
     const chunk: string[] = [];
     for (let i = 0; i < 200_000; i++) chunk.push(`GET /api/items/${i} 200 0.${i % 1000}ms\n`);
