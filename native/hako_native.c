@@ -27,6 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef HAKO_HAVE_NFTABLES
+#include "nft.h"
+#endif
+
 #define CHECK(call)                                                                   \
   do {                                                                                \
     if ((call) != napi_ok) {                                                          \
@@ -1049,5 +1053,8 @@ NAPI_MODULE_INIT() {
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;
+#ifdef HAKO_HAVE_NFTABLES
+  if (hako_nft_register(env, exports) != napi_ok) return NULL;
+#endif
   return exports;
 }

@@ -3,6 +3,8 @@
 # Runs from package.json "install", so `npm ci` compiles it; needs a C compiler, make and python3.
 # Offline-safe: when the running node ships its headers (Debian/NodeSource packages put them in
 # <prefix>/include/node), node-gyp is pointed there instead of downloading a header tarball.
+# With libnftables' headers (Debian: libnftables-dev) the addon also gets nftRun; without them it
+# builds all the same, and hakod spawns nft for its rules (native/detect-nftables.sh decides).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/native"
@@ -29,6 +31,10 @@ if [[ -z "${npm_config_nodedir:-}" ]]; then
   if [[ -f "$prefix/include/node/node_api.h" && -f "$prefix/include/node/common.gypi" ]]; then
     args+=("--nodedir=$prefix")
   fi
+fi
+
+if [[ "$(sh ./detect-nftables.sh)" != 1 ]]; then
+  echo "build-native: libnftables not found (apt-get install libnftables-dev): building without nftRun; hakod will spawn nft for its rules" >&2
 fi
 
 "$node_bin" "$gyp" rebuild --release --loglevel=warn "${args[@]}" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up hako on a Debian 12 machine, as root; safe to run again (it only does what is missing):
-#   1. the Debian packages hako drives: runc, conmon, iproute2, nftables, busybox-static, tini, uidmap
+#   1. the Debian packages hako drives: runc, conmon, iproute2, nftables (+ libnftables-dev), busybox-static, tini, uidmap
 #      (and the compilers node-gyp needs for better-sqlite3 and native/), plus the test peers
 #      (docker-registry, skopeo, apache2-utils);
 #   2. the npm dependencies (`npm ci`, skipped when package-lock.json and native/ are unchanged);
@@ -36,6 +36,8 @@ step() {
 
 # ---- 1. Debian packages -----------------------------------------------------------------------
 packages=(runc conmon iproute2 nftables iptables util-linux busybox-static tini uidmap ca-certificates python3 make g++ tar)
+# The addon links libnftables, so published-port rules need no `nft` process (it builds without it).
+packages+=(libnftables-dev)
 # Test peers: Debian's registry server and skopeo (a third-party client agreeing with hako's
 # registry), htpasswd and openssl for their auth, a static libc for the test's tiny UDP echo, and
 # debootstrap, which `hako image bootstrap` drives to make Debian base images.

@@ -11,6 +11,8 @@
  *   (net.Socket rejects it as an UNKNOWN handle), so `SeqpacketSocket` reads it with the addon.
  * - netlinkOpen/netlinkTalk: rtnetlink in a container's network namespace (veth, addresses,
  *   routes) without spawning ip(8) on the `run` hot path; messages are built in network/netlink.ts.
+ * - nftRun (optional: only when the addon was built with libnftables): hako's nftables ruleset
+ *   applied in-process instead of spawning `nft -f -` on every start/stop with published ports.
  * - SCM_RIGHTS receive: runc's --console-socket hands over the pty master for `exec -t`;
  *   setWinsize resizes that pty.
  *
@@ -81,6 +83,15 @@ export interface NativeAddon {
    * message) and `extack` (the kernel's text, may be ''). Synchronous: microseconds per message.
    */
   netlinkTalk(fd: number, request: Buffer): Buffer[];
+  /**
+   * Runs an nftables script as `nft -f -` does (one transaction), with libnftables on the thread
+   * pool (one shared context, one script at a time); resolves with what nft prints on stdout
+   * (listings; '' for rule changes). Absent when the addon was built without libnftables
+   * (Debian: libnftables-dev): callers spawn nft then. Rejects with `code` 'ENFT' and nft's own
+   * error text as the message (the script named `/dev/stdin` in its locations, as `nft -f -`
+   * prints them).
+   */
+  nftRun?(script: string): Promise<string>;
   /** TIOCSWINSZ on a pty master (exec -t resize). */
   setWinsize(fd: number, rows: number, cols: number): void;
   /**
