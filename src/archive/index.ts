@@ -20,3 +20,4 @@ export { isOverlayWhiteout, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, WHITEOUT
 export { tarOwner, type TarOwnerHeader } from './tar-owner.js';
 export { IgnoreMatcher, patternToRegExp } from './dockerignore.js';
 export { STEP_EVENT_ID, type StepEvent } from './step-events.js';
+export { packBuildContext } from './build-context.js';

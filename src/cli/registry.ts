@@ -50,6 +50,7 @@ const EVENTS = e('events', 'events', 'Get real time events from the server');
 const UPDATE = e('update', 'update', 'Update configuration of one or more containers');
 const STATS = e('stats', 'stats', 'Display a live stream of container(s) resource usage statistics');
 const BUILD = e('build', 'build', 'Build an image from a Dockerfile');
+const COMPOSE = e('compose', 'compose', 'Define and run multi-container applications with hako');
 
 export const COMMON: Record<string, Entry> = { run: RUN, exec: EXEC, ps: PS, pull: PULL, images: IMAGES, version: VERSION, info: INFO };
 
@@ -61,6 +62,7 @@ export const TOP_LEVEL: Record<string, Entry> = {
   unpause: UNPAUSE, wait: WAIT, events: EVENTS, update: UPDATE, stats: STATS,
   push: PUSH, login: LOGIN, logout: LOGOUT, search: SEARCH,
   build: BUILD,
+  compose: COMPOSE,
 };
 
 export const GROUPS: Record<string, { short: string; commands: Record<string, Entry> }> = {

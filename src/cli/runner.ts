@@ -177,6 +177,7 @@ export function commandHelp(path: string, spec: CommandSpec, flags: FlagSet): st
   if (spec.aliases) out += `\nAliases:\n  ${spec.aliases}\n`;
   const options = flags.usage();
   if (options) out += `\nOptions:\n${options}\n`;
+  if (spec.epilog) out += `\n${spec.epilog}`;
   return out;
 }
 

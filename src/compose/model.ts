@@ -110,6 +110,8 @@ export interface Service {
   cpuShares: number | null;
   cpuset: string | null;
   pidsLimit: number | null;
+  /** `oom_score_adj` (-1000..1000); null when unset. */
+  oomScoreAdj: number | null;
   devices: string[];
   groupAdd: string[];
   ipc: string | null;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { IgnoreMatcher, tarDirectory } from '../../archive/index.js';
+import { packBuildContext as packContext } from '../../archive/index.js';
 import { jsonLines } from '../../client/index.js';
 import type { Command } from '../command.js';
 import { StatusError } from '../errors.js';
@@ -200,33 +200,6 @@ async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** The context directory as a tar stream, `.dockerignore` applied (docker's CLI does the same). */
-async function packContext(dir: string, dockerfile: string, extra: { name: string; content: Buffer } | null): Promise<Readable> {
-  let lines: string[] = [];
-  for (const name of [`${dockerfile}.dockerignore`, '.dockerignore']) {
-    try {
-      lines = (await readFile(join(dir, name), 'utf8')).split(/\r?\n/);
-      break;
-    } catch {
-      // none here
-    }
-  }
-  const ignore = new IgnoreMatcher(lines);
-  const always = new Set([dockerfile, '.dockerignore', `${dockerfile}.dockerignore`]);
-  // archive's tar writer (synchronous walk in time slices, headers straight into big chunks):
-  // a context of small files packs several times faster than with a stream entry per file.
-  return tarDirectory(dir, {
-    select: (r, isDir) => {
-      if (always.has(r) || !ignore.ignored(r)) return 'take';
-      return isDir && ignore.mayIncludeBelow(r) ? 'below' : 'skip';
-    },
-    // Owners and xattrs are not sent (no xattr reader given): the daemon makes COPY'd files
-    // root's unless --chown says otherwise.
-    mapIds: () => [0, 0],
-    append: extra ? [{ name: extra.name, mode: 0o600, content: extra.content }] : [],
-  });
 }
 
 /** `--cache-from`: an image name, or BuildKit's `type=registry,ref=NAME` spelled for an image here; other cache exporters are refused. */

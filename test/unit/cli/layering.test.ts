@@ -29,7 +29,7 @@ function target(file: string, spec: string): string | null {
   return relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, '.ts');
 }
 
-test('the CLI imports only client/, errdefs/ and the shared leaf archive/, each through its index.ts', () => {
+test('the CLI imports only client/, errdefs/, compose/ and the shared leaf archive/, each through its index.ts', () => {
   // `hako registry serve` runs the distribution server in the CLI's own process: a server, not a client of hakod.
   const allowed = new Set(['cli/commands/registry-serve.ts -> registry/index.ts']);
   const bad: string[] = [];
@@ -39,7 +39,7 @@ test('the CLI imports only client/, errdefs/ and the shared leaf archive/, each 
       if (to === null || to.startsWith('cli/')) continue;
       const edge = `${relative(SRC, file)} -> ${to}`;
       if (allowed.has(edge)) continue;
-      if (!/^(client|errdefs|archive)\/index\.ts$/.test(to)) bad.push(edge);
+      if (!/^(client|errdefs|archive|compose)\/index\.ts$/.test(to)) bad.push(edge);
     }
   }
   assert.deepEqual(bad, []);
