@@ -4,6 +4,7 @@
  */
 
 import { InvalidArgument, NotImplemented } from '../errdefs/index.js';
+import { fromHumanSize } from '../units/index.js';
 
 export interface LogConfig {
   /** 'json-file' is docker's default; hako stores it in conmon's k8s-file format. */
@@ -20,25 +21,6 @@ export interface LogConfig {
 const DOCKER_DRIVERS = new Set(['local', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries']);
 /** Options every docker driver accepts (logger.AttrEnv … AttrLogTag; mode, max-buffer-size). */
 const COMMON_OPTS = new Set(['env', 'env-regex', 'labels', 'labels-regex', 'tag', 'mode', 'max-buffer-size']);
-
-const DECIMAL: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
-
-/**
- * docker's units.FromHumanSize, which json-file uses for max-size: decimal units ("10m" is
- * 10,000,000 bytes), optional "b"/"ib" suffix, case-insensitive.
- */
-function fromHumanSize(value: string): number {
-  const m = /^(\d+(?:\.\d*)?|\.\d+) ?([a-zA-Z]{0,3})$/.exec(value);
-  if (!m) throw new Error(`invalid size: '${value}'`);
-  const size = Number(m[1]);
-  const sfx = (m[2] ?? '').toLowerCase();
-  if (sfx === '' || sfx === 'b') return Math.trunc(size);
-  const mul = DECIMAL[sfx[0]!];
-  if (mul === undefined || (sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) {
-    throw new Error(`invalid suffix: '${sfx}'`);
-  }
-  return Math.trunc(size * mul);
-}
 
 /** Validates a container's log configuration; throws InvalidArgument with docker's wording. */
 export function parseLogOpts(driver: string | undefined, opts: Record<string, string> = {}): LogConfig {

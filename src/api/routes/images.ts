@@ -5,6 +5,7 @@ import type { ImageService } from '../../engine/contract.js';
 import type { Call, Handler } from '../call.js';
 import { boolParam, filtersParam, requiredParam, stringParam } from '../query.js';
 import { JsonProgress, sendJson, sendStream } from '../reply.js';
+import { humanSize } from '../../units/index.js';
 import { pullImage } from './registry.js';
 
 const TAR = 'application/x-tar';
@@ -48,16 +49,6 @@ async function importRootfs(call: Call): Promise<void> {
   progress.end();
 }
 
-function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 2)}${units[unit]}`;
-}
 
 export const imageRoutes = {
   async imageList(call) {

@@ -1,5 +1,6 @@
 import type { Filters, Json } from '../contract.js';
 import { InvalidArgument } from '../../errdefs/index.js';
+import { humanDuration } from '../../units/index.js';
 import type { ContainerRecord } from './record.js';
 
 /** Docker's ContainerInspectResponse for a record. */
@@ -55,24 +56,6 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   if (s.Status === 'removing') return 'Removal In Progress';
   if (s.Status === 'dead') return 'Dead';
   return 'Created';
-}
-
-// go-units HumanDuration, which docker's status column uses.
-function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
 }
 
 /** Docker's ContainerSummary (GET /containers/json). */

@@ -29,7 +29,7 @@ function target(file: string, spec: string): string | null {
   return relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, '.ts');
 }
 
-test('the CLI imports only client/, errdefs/, compose/ and the shared leaf archive/, each through its index.ts', () => {
+test('the CLI imports only client/, errdefs/, compose/ and the shared leaves archive/ and units/, each through its index.ts', () => {
   // `hako registry serve` runs the distribution server in the CLI's own process: a server, not a client of hakod.
   const allowed = new Set(['cli/commands/registry-serve.ts -> registry/index.ts']);
   const bad: string[] = [];
@@ -39,20 +39,33 @@ test('the CLI imports only client/, errdefs/, compose/ and the shared leaf archi
       if (to === null || to.startsWith('cli/')) continue;
       const edge = `${relative(SRC, file)} -> ${to}`;
       if (allowed.has(edge)) continue;
-      if (!/^(client|errdefs|archive|compose)\/index\.ts$/.test(to)) bad.push(edge);
+      if (!/^(client|errdefs|archive|compose|units)\/index\.ts$/.test(to)) bad.push(edge);
     }
   }
   assert.deepEqual(bad, []);
 });
 
-test('archive/ depends on nothing but node: built-ins and errdefs', () => {
+/** Imports of the files under `dir` that leave it and are not node: built-ins nor one of `allowed` (src-relative paths). */
+function foreignImports(dir: string, allowed: (to: string) => boolean, packages: readonly string[] = []): string[] {
   const bad: string[] = [];
-  for (const file of sources(join(SRC, 'archive'))) {
+  for (const file of sources(join(SRC, dir))) {
     for (const spec of importsOf(file)) {
       const to = target(file, spec);
-      if (to === null ? spec.startsWith('node:') : to.startsWith('archive/') || to === 'errdefs/index.ts') continue;
+      if (to === null ? spec.startsWith('node:') || packages.includes(spec) : to.startsWith(`${dir}/`) || allowed(to)) continue;
       bad.push(`${relative(SRC, file)} -> ${to ?? spec}`);
     }
   }
-  assert.deepEqual(bad, []);
+  return bad;
+}
+
+test('archive/ depends on nothing but node: built-ins and errdefs', () => {
+  assert.deepEqual(foreignImports('archive', (to) => to === 'errdefs/index.ts'), []);
+});
+
+test('units/ depends on nothing but node: built-ins', () => {
+  assert.deepEqual(foreignImports('units', () => false), []);
+});
+
+test('compose/ drives an engine through the API client only (no daemon-side code), so it can drive dockerd too', () => {
+  assert.deepEqual(foreignImports('compose', (to) => /^(client|errdefs|archive|units)\/index\.ts$/.test(to), ['yaml']), []);
 });

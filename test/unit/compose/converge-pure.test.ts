@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { canonicalJson, createBody, dependencyLevels, restartPolicy, serviceHash, splitTag, withDependencies } from '../../../src/compose/index.js';
 import { network, project, service } from '../../support/compose-project.js';
 
@@ -114,23 +111,7 @@ test('image references split into name and tag as the pull API takes them', () =
   assert.deepEqual(splitTag('x@sha256:00'), ['x@sha256:00', undefined]);
 });
 
-// dist/test/unit/compose/ -> the repository's src/
-const SRC = fileURLToPath(new URL('../../../../src/', import.meta.url));
-
-test('compose/ imports only client/, archive/, errdefs/ (through their index.ts), its own files, node: and yaml', () => {
-  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-  const bad: string[] = [];
-  for (const file of files(join(SRC, 'compose'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) {
-      const spec = (m[1] ?? m[2]) as string;
-      if (spec.startsWith('node:') || spec === 'yaml') continue;
-      const to = relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, '.ts');
-      if (to.startsWith('compose/') || /^(client|archive|errdefs)\/index\.ts$/.test(to)) continue;
-      bad.push(`${relative(SRC, file)} -> ${spec}`);
-    }
-  }
-  assert.deepEqual(bad, []);
-});
+// Which subsystems compose/ may import is checked with the CLI's in test/unit/cli/layering.test.ts.
 
 test('a recreated container takes over the anonymous volumes of the one it replaces, the image\'s VOLUMEs too', () => {
   const s = service('db', {
