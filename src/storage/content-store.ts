@@ -158,15 +158,8 @@ export class ContentStore {
 
   /** Every blob in the store (temp files of ingests under way excluded). */
   async list(): Promise<BlobInfo[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.#blobDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
     const out: BlobInfo[] = [];
-    for (const name of names) {
+    for (const name of await this.#names()) {
       const digest = `sha256:${name}`;
       if (!isDigest(digest)) continue;
       try {
@@ -184,15 +177,8 @@ export class ContentStore {
    * while nothing ingests: hakod's start-up, before it serves. Returns the blobs removed.
    */
   async sweep(inUse: (digest: string) => boolean): Promise<BlobInfo[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.#blobDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
     const removed: BlobInfo[] = [];
-    for (const name of names) {
+    for (const name of await this.#names()) {
       const path = join(this.#blobDir, name);
       if (name.startsWith(TEMP_PREFIX)) {
         await rm(path, { force: true });
@@ -205,6 +191,16 @@ export class ContentStore {
       removed.push({ digest, size });
     }
     return removed;
+  }
+
+  /** The names in the blob directory (none before the first write). */
+  async #names(): Promise<string[]> {
+    try {
+      return await readdir(this.#blobDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
   }
 
   #ensureDirs(): Promise<void> {
