@@ -10,6 +10,7 @@ SOCK=/run/hako/hako.sock
 NAME=hako-demo
 WEB=hako-demo-web
 VOL=hako-demo-data
+PROJECT=hako-demo-compose
 
 hako() { "$root/bin/hako" "$@"; }
 
@@ -26,12 +27,14 @@ cleanup() {
   local rc=$?
   hako rm -f "$NAME" "$WEB" >/dev/null 2>&1 || true
   hako volume rm "$VOL" >/dev/null 2>&1 || true
+  hako compose -p "$PROJECT" down >/dev/null 2>&1 || true
   rm -rf "$work"
   if ((rc != 0)); then echo "demo: FAILED (exit $rc) at the command shown last" >&2; fi
 }
 trap cleanup EXIT
 hako rm -f "$NAME" "$WEB" >/dev/null 2>&1 || true # demo containers left by an earlier, interrupted run
 hako volume rm "$VOL" >/dev/null 2>&1 || true
+hako compose -p "$PROJECT" down >/dev/null 2>&1 || true
 
 say "an image without the internet: a busybox rootfs tarball from /bin/busybox, imported as busybox:demo"
 say "(the first hako command starts the daemon, hakod, by itself when none is running)"
@@ -70,6 +73,27 @@ run "hako volume create $VOL"
 run "hako run --rm -v $VOL:/data busybox:demo sh -c 'echo written by the first container > /data/note'"
 run "hako run --rm -v $VOL:/data busybox:demo cat /data/note"
 run "hako volume rm $VOL"
+
+say "several services from one compose file: a web server, and a client that reaches it by its service name"
+mkdir -p "$work/$PROJECT"
+cat >"$work/$PROJECT/compose.yaml" <<'YAML'
+services:
+  web:
+    image: busybox:demo
+    init: true
+    command: sh -c 'mkdir -p /www && echo "<h1>hello from the web service</h1>" > /www/index.html && exec httpd -f -p 80 -h /www'
+  client:
+    image: busybox:demo
+    depends_on: [web]
+    command: sh -c 'until wget -q -O - http://web/; do sleep 0.2; done'
+YAML
+compose="hako compose -f $work/$PROJECT/compose.yaml"
+run "cat $work/$PROJECT/compose.yaml"
+run "$compose up -d"
+for _ in $(seq 50); do [[ "$(hako ps -aq --filter "name=$PROJECT-client-1" --filter status=exited)" ]] && break; sleep 0.1; done
+run "$compose ps -a"
+run "$compose logs client"
+run "$compose down"
 
 if command -v docker >/dev/null 2>&1; then
   say "the same daemon through the real docker CLI: hakod speaks the Docker Engine API"
