@@ -42,6 +42,8 @@ packages+=(libnftables-dev)
 # registry), htpasswd and openssl for their auth, a static libc for the test's tiny UDP echo, and
 # debootstrap, which `hako image bootstrap` drives to make Debian base images.
 packages+=(docker-registry skopeo apache2-utils openssl gcc libc6-dev debootstrap wget)
+# Debian's docker-compose (1.29, Python, on docker-py): Compose and docker-py against hakod, unchanged.
+packages+=(docker-compose)
 # The compatibility tests drive hakod with the real docker CLI. Machines of this project ship
 # one; where none is installed, Debian's docker.io provides the client (its daemon is not used).
 command -v docker >/dev/null 2>&1 || packages+=(docker.io)
