@@ -539,6 +539,9 @@ export class Containers implements ContainerService {
     const n = parseSignal(signal || 'SIGKILL');
     // Killing it with SIGKILL or its stop signal is a user's stop (docker's ExitOnNext); other signals are messages.
     const stops = n === 9 || n === parseSignal(String(rec.Config.StopSignal || 'SIGTERM'));
+    // Not running and no restart pending may be an exit still being handled (under the container's
+    // lock): whether its restart policy brings it back is decided there. Wait for that first.
+    if (!rec.State.Running && !rec.State.Restarting) await this.#locks.run(rec.Id, async () => undefined);
     if (!rec.State.Running && rec.State.Restarting) {
       // Waiting out its restart backoff, no process to signal: docker cancels the restart and succeeds.
       if (stops) this.#markManuallyStopped(rec);
