@@ -226,7 +226,7 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
   const docker = (args: string[], o: RunOptions = {}) =>
     run(DOCKER, ['-H', host, ...args], { ...o, env: { ...cliEnv, ...o.env } as Record<string, string> });
   const hako = (args: string[], o: RunOptions = {}) =>
-    run(process.execPath, [join(REPO_ROOT, 'bin/hako'), '-H', host, ...args], { cwd: REPO_ROOT, ...o, env: { ...cliEnv, ...o.env } as Record<string, string> });
+    run(join(REPO_ROOT, 'bin/hako'), ['-H', host, ...args], { cwd: REPO_ROOT, ...o, env: { ...cliEnv, ...o.env } as Record<string, string> });
   const shell = (script: string, o: RunOptions = {}) =>
     run('/bin/sh', ['-c', script], { ...o, env: { ...env, ...o.env } as Record<string, string> });
 

@@ -65,8 +65,9 @@ export async function startDaemon(): Promise<Daemon | string> {
   }
 
   const hako: Daemon['hako'] = (args, opts = {}) => new Promise((resolve, reject) => {
-    // `--`: node 20 otherwise takes a `--env-file` anywhere in argv as its own option.
-    const p = spawn(process.execPath, ['--', HAKO, ...args], {
+    // As a user runs it, through its shebang (whose `node --` keeps node 20 from taking a
+    // `--env-file` anywhere in argv as its own option).
+    const p = spawn(HAKO, args, {
       env: { ...process.env, HAKO_HOST: host, DOCKER_HOST: '', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
