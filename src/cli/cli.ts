@@ -50,7 +50,9 @@ export class Cli {
    * starts a daemon, so `--help` or a flag error costs nothing but a ping.
    */
   prefetch(): void {
+    // A host the client cannot take (tcp://) rejects here: handled when client() awaits it.
     this.#ping ??= this.#firstPing();
+    this.#ping.catch(() => undefined);
   }
 
   /** A client whose daemon has answered /_ping (starting hakod if the default socket is silent). */

@@ -16,8 +16,8 @@ export interface CommandSpec {
   short: string;
   /** The "Aliases:" line of the help (docker names with `hako`). */
   aliases?: string;
-  /** Printed after the options in the help (a command with sub-commands lists them: `hako compose`). */
-  epilog?: string;
+  /** Printed after the options in the help (a command with sub-commands lists them: `hako compose`); given the command's path. */
+  epilog?: (path: string) => string;
   flags: FlagDef[];
   args?: ArgRule;
   /** false for run/create/exec: flags after the first argument belong to the container command. */

@@ -25,6 +25,8 @@ export interface RunOptions {
   stdin?: Cli['stdin'];
   stdout?: Cli['stdout'];
   stderr?: Cli['stderr'];
+  /** The program named in command paths ("hako"; "docker" when compose runs as the docker CLI's plugin). */
+  program?: string;
 }
 
 export async function runCli(argv: string[], opts: RunOptions = {}): Promise<number> {
@@ -52,7 +54,8 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<num
   }
 
   let entry: Entry | undefined;
-  let path = `hako ${name}`;
+  const program = opts.program ?? 'hako';
+  let path = `${program} ${name}`;
   let args = rest;
   const group = GROUPS[name];
   if (group) {
@@ -62,7 +65,7 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<num
       return 0;
     }
     entry = group.commands[sub];
-    path = `hako ${name} ${sub}`;
+    path = `${program} ${name} ${sub}`;
     args = rest.slice(1);
     if (!entry) {
       if (sub.startsWith('-')) {
@@ -177,7 +180,7 @@ export function commandHelp(path: string, spec: CommandSpec, flags: FlagSet): st
   if (spec.aliases) out += `\nAliases:\n  ${spec.aliases}\n`;
   const options = flags.usage();
   if (options) out += `\nOptions:\n${options}\n`;
-  if (spec.epilog) out += `\n${spec.epilog}`;
+  if (spec.epilog) out += `\n${spec.epilog(path)}`;
   return out;
 }
 

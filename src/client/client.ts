@@ -6,8 +6,9 @@ import type { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Transport, type RequestOptions, type Query } from './transport.js';
 import { hijack, type HijackedConnection } from './hijack.js';
+import { jsonLines } from './streams.js';
 import type {
-  ArchiveStat, AttachOptions, ContainerCreateResponse, ContainerInspect, ContainerSummary, ExecInspect,
+  ArchiveStat, AttachOptions, ContainerCreateResponse, ContainerInspect, ContainerSummary, EventMessage, ExecInspect,
   Filters, ImageSummary, Json, LogsOptions, PingResult, WaitResponse,
 } from './types.js';
 
@@ -471,6 +472,20 @@ export class Client {
 
   containerUpdate(id: string, body: Json): Promise<{ Warnings: string[] | null }> {
     return this.#json(`/containers/${enc(id)}/update`, { method: 'POST', body });
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  /**
+   * GET /events: resolves once the daemon has answered (hakod subscribes before its headers go
+   * out, so nothing that happens afterwards is missed), then yields each event until the stream
+   * ends (`until`) or `signal` aborts (the iteration then throws an AbortError).
+   */
+  async events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): Promise<AsyncGenerator<EventMessage>> {
+    const res = await this.request('/events', {
+      query: { since: opts.since || undefined, until: opts.until || undefined, filters: filtersQuery(opts.filters) }, signal: opts.signal,
+    });
+    return jsonLines<EventMessage>(res);
   }
 }
 

@@ -92,3 +92,14 @@ export interface AttachOptions {
   stderr?: boolean;
   detachKeys?: string;
 }
+
+/** One message of GET /events (docker's events.Message; the deprecated status/id/from pass through). */
+export interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  scope?: string;
+  time?: number;
+  timeNano?: number;
+  [k: string]: unknown;
+}

@@ -9,13 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import type { Client, ContainerInspect, ContainerSummary, Json } from '../client/index.js';
+import type { Client, ContainerSummary, Json } from '../client/index.js';
 import { jsonLines } from '../client/index.js';
 import { packBuildContext } from '../archive/index.js';
 import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
 import type { Project, Service } from './model.js';
 import { createBody, endpointConfig, networkName, orderedNetworks, serviceHash } from './create-body.js';
-import { dependencyLevels, withDependencies } from './order.js';
+import { dependencyLevels, restartDependents, withDependencies } from './order.js';
+import { awaitContainers, completedVerdict, healthyVerdict, runningVerdict } from './wait.js';
 import {
   COMPOSE_VERSION, CONFIG_HASH_LABEL, CONTAINER_NUMBER_LABEL, IMAGE_LABEL, NETWORK_LABEL, ONEOFF_LABEL, PROJECT_LABEL,
   SERVICE_LABEL, VERSION_LABEL, VOLUME_LABEL, containerName,
@@ -27,6 +28,8 @@ export interface Progress {
   warn(message: string): void;
   /** Build output as the builder streams it. */
   buildOutput(text: string): void;
+  /** A layer of an image being pulled for `parent` (a service): "Downloading", "Pull complete" … */
+  layer?(parent: string, id: string, text: string): void;
 }
 
 export interface ComposeContext {
@@ -53,6 +56,12 @@ export interface UpOptions {
   start?: boolean;
   /** `--wait`: wait until services are running/healthy. */
   wait?: boolean;
+  /** `--wait-timeout` in seconds: `--wait` fails after it. */
+  waitTimeout?: number;
+  /** `--pull`: always | missing | never, over the services' pull_policy. */
+  pull?: 'always' | 'missing' | 'never' | 'policy';
+  /** `--quiet-pull`: pulls without their layers' progress. */
+  quietPull?: boolean;
   signal?: AbortSignal;
 }
 
@@ -62,11 +71,11 @@ function isStatus(e: unknown, status: number): boolean {
   return (e as { status?: number } | null)?.status === status;
 }
 
-/** Every container of the project (one-off `run` containers left out), optionally of some services. */
-export async function projectContainers(client: Client, project: string, opts: { all?: boolean; services?: string[] } = {}): Promise<ContainerSummary[]> {
+/** Every container of the project (one-off `run` containers left out unless `oneOff`), optionally of some services. */
+export async function projectContainers(client: Client, project: string, opts: { all?: boolean; services?: string[]; oneOff?: boolean } = {}): Promise<ContainerSummary[]> {
   const list = await client.containerList({ all: opts.all ?? true, filters: { label: [`${PROJECT_LABEL}=${project}`] } });
   return list
-    .filter((c) => c.Labels?.[ONEOFF_LABEL] !== 'True')
+    .filter((c) => opts.oneOff === true || c.Labels?.[ONEOFF_LABEL] !== 'True')
     .filter((c) => !opts.services || opts.services.length === 0 || opts.services.includes(c.Labels?.[SERVICE_LABEL] ?? ''))
     .sort((a, b) => serviceOf(a).localeCompare(serviceOf(b)) || numberOf(a) - numberOf(b));
 }
@@ -169,7 +178,7 @@ export function splitTag(ref: string): [string, string | undefined] {
   return [ref, 'latest'];
 }
 
-async function imageId(client: Client, ref: string): Promise<string | null> {
+export async function imageIdOf(client: Client, ref: string): Promise<string | null> {
   try {
     return String((await client.imageInspect(ref)).Id ?? '');
   } catch (e) {
@@ -178,7 +187,8 @@ async function imageId(client: Client, ref: string): Promise<string | null> {
   }
 }
 
-export async function pullImage(ctx: ComposeContext, service: Service): Promise<void> {
+/** Pulls a service's image; its layers' progress is reported unless `quiet` (`--quiet-pull`, `pull -q`). */
+export async function pullImage(ctx: ComposeContext, service: Service, opts: { quiet?: boolean } = {}): Promise<void> {
   const id = service.name;
   ctx.progress.event(id, 'Pulling');
   const [name, tag] = splitTag(service.image);
@@ -188,11 +198,24 @@ export async function pullImage(ctx: ComposeContext, service: Service): Promise<
       ctx.progress.event(id, 'Error');
       throw new NotFound(msg.errorDetail?.message ?? msg.error ?? `pull of ${service.image} failed`);
     }
+    // Layer lines ("Pulling fs layer", "Downloading", "Pull complete"), not the image's own
+    // ("Pulling from library/x" with the tag as id, "Digest:", "Status:").
+    if (!opts.quiet && msg.id && msg.status && !msg.status.startsWith('Pulling from') && ctx.progress.layer) {
+      ctx.progress.layer(id, msg.id, msg.status);
+    }
   }
   ctx.progress.event(id, 'Pulled');
 }
 
-export interface BuildOptions { noCache?: boolean; pull?: boolean; signal?: AbortSignal }
+export interface BuildOptions {
+  noCache?: boolean;
+  pull?: boolean;
+  signal?: AbortSignal;
+  /** `up --pull`: overrides the services' pull_policy for images that are pulled ("policy": theirs). */
+  pullPolicy?: 'always' | 'missing' | 'never' | 'policy';
+  /** `--quiet-pull`: no layer progress. */
+  quietPull?: boolean;
+}
 
 /** POST /build of a service's `build:`, tagged with its image name and `build.tags`. */
 export async function buildService(ctx: ComposeContext, service: Service, opts: BuildOptions = {}): Promise<void> {
@@ -241,7 +264,7 @@ function resolveArgs(args: Record<string, string | null>, env: Record<string, st
 /** Pull or build what each service needs, per its pull_policy and the build mode. */
 export async function ensureImages(ctx: ComposeContext, services: Service[], mode: 'always' | 'never' | 'missing', opts: BuildOptions = {}): Promise<void> {
   for (const s of services) {
-    const present = (await imageId(ctx.client, s.image)) !== null;
+    const present = (await imageIdOf(ctx.client, s.image)) !== null;
     if (s.build) {
       if (mode === 'always' || s.pullPolicy === 'build' || (!present && mode !== 'never')) {
         await buildService(ctx, s, opts);
@@ -250,8 +273,9 @@ export async function ensureImages(ctx: ComposeContext, services: Service[], mod
       if (!present) throw new NotFound(`service "${s.name}" has neither an image nor a build context specified: image ${s.image} is missing and --no-build was given`);
       continue;
     }
-    if (s.pullPolicy === 'always' || (!present && s.pullPolicy !== 'never')) await pullImage(ctx, s);
-    else if (!present) throw new NotFound(`No such image: ${s.image} (pull_policy: never)`);
+    const policy = opts.pullPolicy && opts.pullPolicy !== 'policy' ? opts.pullPolicy : s.pullPolicy;
+    if (policy === 'always' || (!present && policy !== 'never')) await pullImage(ctx, s, { quiet: opts.quietPull ?? false });
+    else if (!present) throw new NotFound(`No such image: ${s.image} (pull policy: never)`);
   }
 }
 
@@ -262,6 +286,10 @@ interface Plan {
   service: Pick<Service, 'name' | 'dependsOn'>;
   /** Containers to start at the end, in number order. */
   containers: string[];
+  /** Containers this run created or recreated (the rest existed before). */
+  fresh?: string[];
+  /** Whether this run replaced containers that existed (a new config or image). */
+  recreated?: boolean;
 }
 
 /**
@@ -285,7 +313,7 @@ export async function up(ctx: ComposeContext, opts: UpOptions = {}): Promise<str
   const svcList = Object.values(services);
   await ensureNetworks(ctx, svcList.filter((s) => s.networkMode === null).flatMap((s) => Object.keys(s.networks)));
   await ensureVolumes(ctx, svcList.flatMap((s) => s.volumes.filter((m) => m.type === 'volume' && m.source !== null).map((m) => m.source as string)));
-  await ensureImages(ctx, svcList, opts.build ?? 'missing', { ...(opts.signal ? { signal: opts.signal } : {}) });
+  await ensureImages(ctx, svcList, opts.build ?? 'missing', { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.pull ? { pullPolicy: opts.pull } : {}), quietPull: opts.quietPull ?? false });
 
   const firstOf = new Map<string, string>();
   const containerOf = (svc: string): string => {
@@ -304,13 +332,19 @@ export async function up(ctx: ComposeContext, opts: UpOptions = {}): Promise<str
   }
   if (opts.start === false) return plans.flatMap((p) => p.containers);
   await startPlans(ctx, plans, services);
-  if (opts.wait) await waitRunning(ctx, plans);
+  await restartDependentsOf(ctx, plans, opts.timeout);
+  if (opts.wait) {
+    await waitRunning(ctx, plans, {
+      ...(opts.waitTimeout !== undefined && opts.waitTimeout > 0 ? { timeoutMs: opts.waitTimeout * 1000 } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
   return plans.flatMap((p) => p.containers);
 }
 
 async function convergeService(ctx: ComposeContext, s: Service, current: ContainerSummary[], opts: UpOptions, containerOf: (svc: string) => string): Promise<Plan> {
   const { client, project, progress } = ctx;
-  const image = (await imageId(client, s.image)) ?? '';
+  const image = (await imageIdOf(client, s.image)) ?? '';
   const hash = serviceHash(s, ctx.hostEnv);
   const sorted = [...current].sort((a, b) => numberOf(a) - numberOf(b));
   if (s.containerName !== null && s.scale > 1) throw new InvalidArgument(`service "${s.name}": container_name "${s.containerName}" cannot be used with scale ${s.scale}: a container name must be unique`);
@@ -319,6 +353,7 @@ async function convergeService(ctx: ComposeContext, s: Service, current: Contain
   const extra = sorted.slice(s.scale);
   if (extra.length > 0) await removeContainers(ctx, extra.reverse(), { timeout: opts.timeout, stop: true });
   const result: string[] = [];
+  const fresh: string[] = [];
   const taken = new Set(keep.map(numberOf));
   for (const c of keep) {
     const diverged = c.Labels?.[CONFIG_HASH_LABEL] !== hash || (image !== '' && c.Labels?.[IMAGE_LABEL] !== image);
@@ -342,6 +377,7 @@ async function convergeService(ctx: ComposeContext, s: Service, current: Contain
     await client.containerRename(newId, containerName(project.name, s, numberOf(c)));
     progress.event(id, 'Recreated');
     result.push(newId);
+    fresh.push(newId);
   }
   let n = 1;
   for (let i = keep.length; i < s.scale; i++) {
@@ -349,10 +385,12 @@ async function convergeService(ctx: ComposeContext, s: Service, current: Contain
     taken.add(n);
     const id = `Container ${containerName(project.name, s, n)}`;
     progress.event(id, 'Creating');
-    result.push(await createContainer(ctx, s, n, image, containerOf));
+    const created = await createContainer(ctx, s, n, image, containerOf);
+    result.push(created);
+    fresh.push(created);
     progress.event(id, 'Created');
   }
-  return { service: s, containers: result };
+  return { service: s, containers: result, fresh, recreated: fresh.length > 0 && keep.some((c) => !result.includes(c.Id)) };
 }
 
 function stopTimeout(s: Service, timeout: number | undefined): number | undefined {
@@ -401,61 +439,47 @@ async function startPlans(ctx: ComposeContext, plans: Plan[], services: Record<s
   }
 }
 
-/** compose's waitDependencies: service_healthy / service_completed_successfully of what a service depends on. */
-async function waitDependencies(ctx: ComposeContext, s: Pick<Service, 'name' | 'dependsOn'>, services: Record<string, Service>): Promise<void> {
+/**
+ * compose's waitDependencies: service_healthy / service_completed_successfully of what a service
+ * depends on, followed through the engine's events (wait.ts).
+ */
+export async function waitDependencies(ctx: ComposeContext, s: Pick<Service, 'name' | 'dependsOn'>, services: Record<string, Service>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   const { client, project, progress } = ctx;
   for (const [dep, cond] of Object.entries(s.dependsOn)) {
     if (cond.condition === 'service_started' || !(dep in services)) continue;
     const containers = await projectContainers(client, project.name, { services: [dep] });
-    for (const c of containers) {
-      const id = `Container ${cid(c)}`;
-      progress.event(id, 'Waiting');
-      for (;;) {
-        const info = await client.containerInspect(c.Id);
-        const st = info.State as ContainerInspect['State'] & { Health?: { Status: string } };
-        if (cond.condition === 'service_healthy') {
-          if (!st.Health) {
-            progress.event(id, 'Error');
-            throw new InvalidArgument(`dependency failed to start: container ${cid(c)} has no healthcheck configured`);
-          }
-          if (st.Health.Status === 'healthy') { progress.event(id, 'Healthy'); break; }
-          if (st.Health.Status === 'unhealthy') {
-            progress.event(id, 'Error');
-            throw new InvalidArgument(`dependency failed to start: container ${cid(c)} is unhealthy`);
-          }
-          if (!st.Running && !st.Restarting) {
-            progress.event(id, 'Error');
-            throw new InvalidArgument(`dependency failed to start: container ${cid(c)} exited (${st.ExitCode})`);
-          }
-        } else if (!st.Running && !st.Restarting && st.Status !== 'created') {
-          if (st.ExitCode !== 0) {
-            progress.event(id, 'Error');
-            throw new InvalidArgument(`service "${dep}" didn't complete successfully: exit ${st.ExitCode}`);
-          }
-          progress.event(id, 'Exited');
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await awaitContainers(client, project.name, containers.map((c) => c.Id), cond.condition === 'service_healthy' ? healthyVerdict : completedVerdict(dep), {
+      ...opts,
+      onWaiting: (_id, name) => progress.event(`Container ${name}`, 'Waiting'),
+      onDone: (_id, name, status) => progress.event(`Container ${name}`, status),
+      onError: (_id, name) => progress.event(`Container ${name}`, 'Error'),
+    });
   }
 }
 
 /** `up --wait`: every container running (and healthy when it has a health check). */
-async function waitRunning(ctx: ComposeContext, plans: Plan[]): Promise<void> {
-  for (const plan of plans) {
-    for (const id of plan.containers) {
-      for (;;) {
-        const info = await ctx.client.containerInspect(id);
-        const st = info.State as ContainerInspect['State'] & { Health?: { Status: string } };
-        const name = info.Name.replace(/^\//, '');
-        if (!st.Running) throw new InvalidArgument(`container ${name} exited (${st.ExitCode})`);
-        if (st.Health?.Status === 'unhealthy') throw new InvalidArgument(`container ${name} is unhealthy`);
-        if (!st.Health || st.Health.Status === 'healthy') { ctx.progress.event(`Container ${name}`, 'Healthy'); break; }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
+async function waitRunning(ctx: ComposeContext, plans: Plan[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  await awaitContainers(ctx.client, ctx.project.name, plans.flatMap((p) => p.containers), runningVerdict, {
+    ...opts,
+    onWaiting: (_id, name) => ctx.progress.event(`Container ${name}`, 'Waiting'),
+    onDone: (_id, name, status) => ctx.progress.event(`Container ${name}`, status),
+    onError: (_id, name) => ctx.progress.event(`Container ${name}`, 'Error'),
+  });
+}
+
+/**
+ * depends_on's `restart: true`: the running containers of services that declared it on a service
+ * this `up` recreated are restarted (dependencies first), as compose does, so they reconnect.
+ */
+async function restartDependentsOf(ctx: ComposeContext, plans: Plan[], timeout: number | undefined): Promise<void> {
+  const recreated = plans.filter((p) => p.recreated === true).map((p) => p.service.name);
+  if (recreated.length === 0) return;
+  const all = { ...ctx.project.disabledServices, ...ctx.project.services };
+  const dependents = restartDependents(all, recreated);
+  if (dependents.length === 0) return;
+  const fresh = new Set(plans.flatMap((p) => p.fresh ?? []));
+  const containers = (await projectContainers(ctx.client, ctx.project.name, { all: false, services: dependents })).filter((c) => !fresh.has(c.Id));
+  await restartInOrder(ctx, containers, timeout);
 }
 
 // --- stop, start, down ------------------------------------------------------------------------
@@ -518,9 +542,29 @@ export async function start(ctx: ComposeContext, services: string[] = []): Promi
   await startPlans(ctx, plans, selected);
 }
 
-export async function restart(ctx: ComposeContext, services: string[] = [], timeout?: number): Promise<void> {
-  const all = await projectContainers(ctx.client, ctx.project.name, { services });
-  for (const level of reverseOrder(ctx.project, all).reverse()) {
+/**
+ * `restart [SERVICE...]`: dependencies first; the services that declared `restart: true` on a
+ * named one restart with it (unless `noDeps`).
+ */
+export async function restart(ctx: ComposeContext, services: string[] = [], timeout?: number, opts: { noDeps?: boolean } = {}): Promise<void> {
+  const all = { ...ctx.project.disabledServices, ...ctx.project.services };
+  const names = services.length === 0 || opts.noDeps ? services : [...services, ...restartDependents(all, services)];
+  await restartInOrder(ctx, await projectContainers(ctx.client, ctx.project.name, { services: names }), timeout);
+}
+
+/**
+ * Restarts containers level by level in their services' dependency order; before a service's,
+ * the conditions of the dependencies it declared `restart: true` on are awaited (compose's restart).
+ */
+async function restartInOrder(ctx: ComposeContext, containers: ContainerSummary[], timeout: number | undefined): Promise<void> {
+  const all = { ...ctx.project.disabledServices, ...ctx.project.services };
+  for (const level of reverseOrder(ctx.project, containers).reverse()) {
+    for (const name of [...new Set(level.map(serviceOf))]) {
+      const s = all[name];
+      if (!s) continue;
+      const dependsOn = Object.fromEntries(Object.entries(s.dependsOn).filter(([, c]) => c.restart));
+      await waitDependencies(ctx, { name, dependsOn }, all);
+    }
     await Promise.all(level.map(async (c) => {
       const id = `Container ${cid(c)}`;
       ctx.progress.event(id, 'Restarting');
@@ -546,7 +590,8 @@ export interface DownOptions { volumes?: boolean; removeOrphans?: boolean; rmi?:
 /** `down`: containers (dependents first), the project's networks, with -v its volumes, with --rmi its images. */
 export async function down(ctx: ComposeContext, opts: DownOptions = {}): Promise<void> {
   const { client, project, progress: p } = ctx;
-  const all = await projectContainers(client, project.name);
+  // One-off `run` containers go too (compose's down lists them with oneOffInclude).
+  const all = await projectContainers(client, project.name, { oneOff: true });
   const known = new Set([...Object.keys(project.services), ...Object.keys(project.disabledServices)]);
   const orphans = all.filter((c) => !known.has(serviceOf(c)));
   const mine = opts.removeOrphans ? all : all.filter((c) => known.has(serviceOf(c)));

@@ -12,6 +12,8 @@ export {
   type ComposeContext, type Progress, type UpOptions, type DownOptions, type BuildOptions,
 } from './converge.js';
 export { createBody, serviceHash, canonicalJson, resolveEnvironment, restartPolicy, orderedNetworks } from './create-body.js';
-export { dependencyLevels, withDependencies, checkCycles } from './order.js';
+export { dependencyLevels, withDependencies, checkCycles, restartDependents } from './order.js';
+export { createOneOff, oneOffService, oneOffName, SLUG_LABEL, type OneOffOptions } from './run.js';
+export { awaitContainers, healthyVerdict, completedVerdict, runningVerdict, formatDuration, type Verdict } from './wait.js';
 export * from './labels.js';
 export { loadProject, renderConfig, canonicalConfig, normalizeProjectName, type LoadOptions, type LoadResult } from './loader/index.js';

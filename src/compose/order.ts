@@ -57,3 +57,24 @@ export function checkCycles(services: Record<string, Service>): void {
   };
   for (const n of Object.keys(services).sort()) visit(n);
 }
+
+/**
+ * The services that restart with `names` (depends_on's `restart: true`, followed transitively):
+ * restarting or recreating a dependency restarts what declared it so. `names` are not included.
+ */
+export function restartDependents(all: Record<string, Service>, names: Iterable<string>): string[] {
+  const changed = new Set(names);
+  const out = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [name, s] of Object.entries(all)) {
+      if (changed.has(name) || out.has(name)) continue;
+      if (Object.entries(s.dependsOn).some(([d, c]) => c.restart && (changed.has(d) || out.has(d)))) {
+        out.add(name);
+        grew = true;
+      }
+    }
+  }
+  return [...out].sort();
+}

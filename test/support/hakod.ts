@@ -216,7 +216,13 @@ export async function startHakod(opts: StartHakodOptions = {}): Promise<Hakod> {
   async function terminate(signal: 'SIGTERM' | 'SIGKILL', graceMs = 10_000): Promise<void> {
     if (!alive()) return;
     child!.kill(signal);
-    const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+    // Cleared once hakod is gone: a pending grace timer kept every test process alive ~10 s more.
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+    ]);
+    clearTimeout(timer);
     if (!done) {
       child!.kill('SIGKILL');
       await exited;

@@ -20,6 +20,8 @@ import {
   type ComposeContext, type Progress, type Project,
 } from '../../compose/index.js';
 import { nameOf, prefixWidth, streamContainerLogs } from './compose-logs.js';
+import { plainProgress, progressMode, TtyProgress, warnLine, type ProgressDisplay } from './compose-progress.js';
+import { RUN_FLAGS, composeRun } from './compose-run.js';
 
 const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'file', short: 'f', kind: 'stringArray', usage: 'Compose configuration files' },
@@ -42,21 +44,15 @@ interface Sub {
 
 /** What a sub-command works with: the loaded project, the client, and compose's output. */
 class ComposeRun {
-  constructor(readonly cli: Cli, readonly client: Client, readonly project: Project, readonly quiet: boolean) {}
+  constructor(readonly cli: Cli, readonly client: Client, readonly project: Project, readonly progress: ProgressDisplay) {}
 
   get ctx(): ComposeContext {
-    return { client: this.client, project: this.project, hostEnv: process.env, progress: this.progress };
+    return { client: this.client, project: this.project, hostEnv: process.env, progress: this.progress as Progress };
   }
-
-  readonly progress: Progress = {
-    event: (id, status) => { if (!this.quiet) this.cli.stderr.write(` ${id}  ${status}\n`); },
-    warn: (message) => warn(this.cli, message),
-    buildOutput: (text) => { if (!this.quiet) this.cli.stderr.write(text); },
-  };
 }
 
 function warn(cli: Cli, message: string): void {
-  cli.stderr.write(/^WARN\[/.test(message) ? `${message}\n` : `WARN[0000] ${message}\n`);
+  cli.stderr.write(warnLine(message));
 }
 
 const timeoutFlag: FlagDef = { name: 'timeout', short: 't', kind: 'int', default: -1, usage: 'Specify a shutdown timeout in seconds' };
@@ -83,11 +79,19 @@ const SUBS: Record<string, Sub> = {
         { name: 'no-color', kind: 'bool', usage: 'Produce monochrome output' },
         { name: 'scale', kind: 'stringArray', usage: 'Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.' },
         { name: 'quiet-pull', kind: 'bool', usage: 'Pull without printing progress information' },
+        { name: 'pull', kind: 'string', default: 'policy', usage: 'Pull image before running ("always"|"missing"|"never")' },
+        { name: 'wait-timeout', kind: 'int', default: 0, usage: 'Maximum duration in seconds to wait for the project to be running|healthy' },
+        { name: 'attach', kind: 'stringArray', usage: 'Restrict attaching to the specified services. Incompatible with --attach-dependencies.' },
+        { name: 'no-attach', kind: 'stringArray', usage: 'Do not attach (stream logs) to the specified services' },
         timeoutFlag,
       ],
     },
     async run(c, f, args) {
       if (f.bool('build') && f.bool('no-build')) throw new StatusError(1, '--build and --no-build are incompatible');
+      const pullMode = f.string('pull') || 'policy';
+      if (!['always', 'missing', 'never', 'policy', 'build'].includes(pullMode)) throw new StatusError(1, `invalid --pull option "${pullMode}": use always, missing or never`);
+      if (f.number('wait-timeout') < 0) throw new StatusError(1, `invalid --wait-timeout ${f.number('wait-timeout')}: use a number of seconds`);
+      for (const s of [...f.array('attach'), ...f.array('no-attach')]) checkServices(c.project, [s]);
       if (f.bool('force-recreate') && f.bool('no-recreate')) throw new StatusError(1, '--force-recreate and --no-recreate are incompatible');
       const detach = f.bool('detach') || f.bool('wait');
       if (f.bool('detach') && (f.bool('abort-on-container-exit') || f.string('exit-code-from'))) throw new StatusError(1, '--abort-on-container-exit and --detach are incompatible');
@@ -102,12 +106,20 @@ const SUBS: Record<string, Sub> = {
         removeOrphans: f.bool('remove-orphans'),
         start: !f.bool('no-start'),
         wait: f.bool('wait'),
+        ...(f.number('wait-timeout') > 0 ? { waitTimeout: f.number('wait-timeout') } : {}),
+        quietPull: f.bool('quiet-pull'),
+        ...(pullMode !== 'policy' && pullMode !== 'build' ? { pull: pullMode as 'always' | 'missing' | 'never' } : {}),
+        ...(pullMode === 'build' ? { build: 'always' as const } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
       });
+      c.progress.stop();
       if (detach || f.bool('no-start')) return 0;
       const exitCodeFrom = f.string('exit-code-from');
       if (exitCodeFrom && !(exitCodeFrom in c.project.services)) throw new StatusError(1, `no such service: ${exitCodeFrom}`);
-      return attach(c, ids, { since, prefix: !f.bool('no-log-prefix'), abortOnExit: f.bool('abort-on-container-exit') || exitCodeFrom !== '', exitCodeFrom, timeout });
+      return attach(c, ids, {
+        since, prefix: !f.bool('no-log-prefix'), abortOnExit: f.bool('abort-on-container-exit') || exitCodeFrom !== '', exitCodeFrom, timeout,
+        only: f.array('attach'), not: f.array('no-attach'),
+      });
     },
   },
   create: {
@@ -173,7 +185,8 @@ const SUBS: Record<string, Sub> = {
     },
     async run(c, f, args) {
       checkServices(c.project, args);
-      let list = await projectContainers(c.client, c.project.name, { all: f.bool('all') || f.array('status').length > 0, services: args });
+      // -a shows stopped containers and the one-off ones `run` made (compose's --all).
+      let list = await projectContainers(c.client, c.project.name, { all: f.bool('all') || f.array('status').length > 0, services: args, oneOff: f.bool('all') });
       const statuses = f.array('status');
       if (statuses.length > 0) list = list.filter((x) => statuses.includes(x.State));
       if (f.bool('services')) {
@@ -249,7 +262,8 @@ const SUBS: Record<string, Sub> = {
     },
     async run(c, f, args) {
       const ctx = c.ctx;
-      if (f.bool('quiet')) ctx.progress = { ...ctx.progress, buildOutput: () => undefined };
+      const p = ctx.progress;
+      if (f.bool('quiet')) ctx.progress = { event: (id, st) => p.event(id, st), warn: (m) => p.warn(m), buildOutput: () => undefined };
       await buildServices(ctx, args, { noCache: f.bool('no-cache'), pull: f.bool('pull') });
     },
   },
@@ -263,7 +277,10 @@ const SUBS: Record<string, Sub> = {
       ],
     },
     async run(c, f, args) {
-      await pull(c.ctx, args, { ignoreFailures: f.bool('ignore-pull-failures') });
+      const ctx = c.ctx;
+      const p = ctx.progress;
+      if (f.bool('quiet')) ctx.progress = { event: () => undefined, warn: (m) => p.warn(m), buildOutput: () => undefined };
+      await pull(ctx, args, { ignoreFailures: f.bool('ignore-pull-failures') });
     },
   },
   stop: {
@@ -284,10 +301,14 @@ const SUBS: Record<string, Sub> = {
   },
   restart: {
     needsFile: false,
-    spec: { use: '[OPTIONS] [SERVICE...]', short: 'Restart service containers', flags: [timeoutFlag] },
+    spec: {
+      use: '[OPTIONS] [SERVICE...]',
+      short: 'Restart service containers',
+      flags: [timeoutFlag, { name: 'no-deps', kind: 'bool', usage: "Don't restart dependent services" }],
+    },
     async run(c, f, args) {
       checkServices(c.project, args);
-      await restart(c.ctx, args, timeoutOf(f));
+      await restart(c.ctx, args, timeoutOf(f), { noDeps: f.bool('no-deps') });
     },
   },
   kill: {
@@ -425,6 +446,18 @@ const SUBS: Record<string, Sub> = {
       return exec.run(c.cli, new Flags({ values, changed: new Set(), args: [], help: false }), [target.Id, ...cmd]);
     },
   },
+  run: {
+    spec: {
+      use: '[OPTIONS] SERVICE [COMMAND] [ARGS...]',
+      short: 'Run a one-off command on a service',
+      flags: RUN_FLAGS,
+      args: { min: 1 },
+      interspersed: false,
+    },
+    async run(c, f, args) {
+      return composeRun({ cli: c.cli, client: c.client, project: c.project, ctx: c.ctx, stopProgress: () => c.progress.stop() }, f, args);
+    },
+  },
   config: {
     spec: {
       use: '[OPTIONS] [SERVICE...]',
@@ -513,13 +546,16 @@ function composeRow(project: string, x: ContainerSummary, now: number, trunc: bo
  * `up` without -d: every container's output, prefixed, until they all exit or Ctrl-C stops them
  * (a second Ctrl-C kills them). --abort-on-container-exit stops all at the first exit.
  */
-async function attach(c: ComposeRun, ids: string[], o: { since: number; prefix: boolean; abortOnExit: boolean; exitCodeFrom?: string; timeout: number | undefined }): Promise<number> {
+async function attach(c: ComposeRun, ids: string[], o: { since: number; prefix: boolean; abortOnExit: boolean; exitCodeFrom?: string; timeout: number | undefined; only?: string[]; not?: string[] }): Promise<number> {
   const infos = await Promise.all(ids.map(async (id) => {
     const i = await c.client.containerInspect(id);
-    return { id, name: i.Name.replace(/^\//, ''), tty: i.Config.Tty === true, service: String((i.Config.Labels as Record<string, string> | undefined)?.['com.docker.compose.service'] ?? '') };
+    const service = String((i.Config.Labels as Record<string, string> | undefined)?.['com.docker.compose.service'] ?? '');
+    // --attach SERVICE: only those; --no-attach SERVICE: all but those. The others are still waited for.
+    const attached = (!o.only?.length || o.only.includes(service)) && !o.not?.includes(service);
+    return { id, name: i.Name.replace(/^\//, ''), tty: i.Config.Tty === true, service, attached };
   }));
-  c.cli.stdout.write(`Attaching to ${infos.map((i) => i.name).join(', ')}\n`);
-  const width = prefixWidth(infos);
+  c.cli.stdout.write(`Attaching to ${infos.filter((i) => i.attached).map((i) => i.name).join(', ')}\n`);
+  const width = prefixWidth(infos.filter((i) => i.attached));
   const abort = new AbortController();
   let stopping: Promise<void> | null = null;
   let code = 0;
@@ -543,7 +579,8 @@ async function attach(c: ComposeRun, ids: string[], o: { since: number; prefix: 
   const out: { stdout: Writable; stderr: Writable } = { stdout: c.cli.stdout, stderr: c.cli.stderr };
   try {
     await Promise.all(infos.map(async (i) => {
-      await streamContainerLogs(c.client, i, width, out, { follow: true, prefix: o.prefix, since: String(o.since), signal: abort.signal });
+      if (i.attached) await streamContainerLogs(c.client, i, width, out, { follow: true, prefix: o.prefix, since: String(o.since), signal: abort.signal });
+      else await c.client.containerWait(i.id, 'not-running', abort.signal).result.catch((e: unknown) => { if (!abort.signal.aborted) throw e; });
       if (abort.signal.aborted && interrupts > 0) return;
       const st = await c.client.containerInspect(i.id).then((x) => x.State, () => null);
       if (st && !st.Running) {
@@ -571,14 +608,15 @@ function emptyProject(name: string, cwd: string): Project {
   return { name, workingDir: cwd, configFiles: [], services: {}, disabledServices: {}, networks: {}, volumes: {}, environment: {} };
 }
 
-function commandList(): string {
+/** `path`: how the user called us, `hako compose` or (as the docker CLI's plugin) `docker compose`. */
+function commandList(path: string): string {
   const width = Math.max(...Object.keys(SUBS).map((n) => n.length)) + 2;
   const commands = Object.entries(SUBS).map(([n, s]) => `  ${n.padEnd(width)}${s.spec.short}`).join('\n');
-  return `Commands:\n${commands}\n\nRun 'hako compose COMMAND --help' for more information on a command.\n`;
+  return `Commands:\n${commands}\n\nRun '${path} COMMAND --help' for more information on a command.\n`;
 }
 
-function composeHelp(): string {
-  return `Usage:  hako compose [OPTIONS] COMMAND\n\nDefine and run multi-container applications with hako\n\nOptions:\n${new FlagSet(GLOBAL_FLAGS).usage()}\n\n${commandList()}`;
+function composeHelp(path: string): string {
+  return `Usage:  ${path} [OPTIONS] COMMAND\n\nDefine and run multi-container applications with hako\n\nOptions:\n${new FlagSet(GLOBAL_FLAGS).usage()}\n\n${commandList(path)}`;
 }
 
 export const compose: Command = {
@@ -586,18 +624,18 @@ export const compose: Command = {
     use: '[OPTIONS] COMMAND',
     short: 'Define and run multi-container applications with hako',
     flags: GLOBAL_FLAGS,
-    get epilog() { return commandList(); },
+    epilog: commandList,
     interspersed: false,
   },
   async run(cli, flags, args) {
     const [name, ...rest] = args;
     if (name === undefined || name === 'help') {
-      cli.stdout.write(composeHelp());
+      cli.stdout.write(composeHelp(cli.commandPath));
       return 0;
     }
     const sub = SUBS[name];
-    if (!sub) throw new StatusError(1, `hako: unknown command: hako compose ${name}\n\nRun 'hako compose --help' for more information`);
-    const path = `hako compose ${name}`;
+    if (!sub) throw new StatusError(1, `unknown command: ${cli.commandPath} ${name}\n\nRun '${cli.commandPath} --help' for more information`);
+    const path = `${cli.commandPath} ${name}`;
     const set = new FlagSet(sub.spec.flags, { interspersed: sub.spec.interspersed ?? true });
     let parsed;
     try {
@@ -613,7 +651,8 @@ export const compose: Command = {
     const argError = checkArgs(path, sub.spec, parsed.args.length);
     if (argError) throw new StatusError(1, argError.trimEnd());
     const subFlags = new Flags(parsed);
-    if (flags.string('ansi') === 'always') warn(cli, '--ansi always: hako compose prints no ANSI colours yet; the output is plain');
+    const ansi = flags.string('ansi') || 'auto';
+    if (!['auto', 'never', 'always'].includes(ansi)) throw new StatusError(1, `unsupported --ansi value "${ansi}": use never, always or auto`);
     if (flags.has('progress') && !['auto', 'tty', 'plain', 'quiet'].includes(flags.string('progress'))) {
       throw new StatusError(1, `unsupported --progress value "${flags.string('progress')}": use auto, tty, plain or quiet`);
     }
@@ -621,7 +660,7 @@ export const compose: Command = {
     let project: Project;
     if (sub.noProject) {
       const client = await cli.client();
-      return (await sub.run(new ComposeRun(cli, client, emptyProject('', process.cwd()), false), subFlags, parsed.args)) ?? 0;
+      return (await sub.run(new ComposeRun(cli, client, emptyProject('', process.cwd()), plainProgress(cli.stderr, false)), subFlags, parsed.args)) ?? 0;
     }
     try {
       const loaded = await loadProject({
@@ -644,7 +683,10 @@ export const compose: Command = {
       } else throw new StatusError(1, (e as Error).message);
     }
     const client = await cli.client();
-    const run = new ComposeRun(cli, client, project, flags.string('progress') === 'quiet');
+    const mode = progressMode(flags.string('progress') || 'auto', ansi, (cli.stderr as { isTTY?: boolean }).isTTY === true);
+    // up --quiet-pull / pull -q: compose's per-layer pull progress is left out (hako's events have none).
+    const display = mode === 'tty' ? new TtyProgress(cli.stderr, { color: ansi !== 'never' && !process.env.NO_COLOR }) : plainProgress(cli.stderr, mode === 'quiet');
+    const run = new ComposeRun(cli, client, project, display);
     try {
       return (await sub.run(run, subFlags, parsed.args)) ?? 0;
     } catch (e) {
@@ -652,6 +694,8 @@ export const compose: Command = {
       const err = e as Error & { status?: number };
       // compose prints errors bare (no "Error response from daemon:" for its own checks).
       throw new StatusError(1, err.name === 'ClientError' ? `Error response from daemon: ${err.message}` : err.message);
+    } finally {
+      display.stop();
     }
   },
 };

@@ -1,18 +1,10 @@
 /** `hako events` / `hako system events`: the engine's events, live or from a time range. */
-import type { IncomingMessage } from 'node:http';
 import type { Command } from '../command.js';
+import type { EventMessage } from '../../client/index.js';
 import { filterFlag, parseFilters } from '../filters.js';
 import { parseTimestamp } from '../units.js';
 import { Template } from '../format/index.js';
 import { StatusError } from '../errors.js';
-
-interface EventMessage {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes?: Record<string, string> };
-  time?: number;
-  timeNano?: number;
-}
 
 const FORMAT_USAGE = `Format output using a custom template:
 'json':             Print in JSON format
@@ -72,26 +64,9 @@ export const events: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const res = (await client.request('/events', {
-        query: {
-          since: since || undefined,
-          until: until || undefined,
-          filters: Object.keys(parseFilters(flags.array('filter'))).length ? JSON.stringify(parseFilters(flags.array('filter'))) : undefined,
-        },
-        signal: abort.signal,
-      })) as IncomingMessage;
-      let pending = '';
-      for await (const chunk of res) {
-        pending += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl).trim();
-          pending = pending.slice(nl + 1);
-          if (line === '') continue;
-          const e = JSON.parse(line) as EventMessage;
-          cli.stdout.write(template ? `${template.execute(e)}\n` : prettyEvent(e));
-        }
-      }
+      const filters = parseFilters(flags.array('filter'));
+      const stream = await client.events({ ...(since ? { since } : {}), ...(until ? { until } : {}), filters, signal: abort.signal });
+      for await (const e of stream) cli.stdout.write(template ? `${template.execute(e)}\n` : prettyEvent(e));
     } catch (e) {
       if (abort.signal.aborted) return 0;
       throw e;
