@@ -4,18 +4,8 @@
  */
 import { runCli } from './runner.js';
 import { restoreExtraCaCerts } from './extra-ca.js';
+import { flushAndExit } from './exit.js';
 
 restoreExtraCaCerts(process.env);
 
-runCli(process.argv.slice(2)).then(async (code) => {
-  await flush(process.stdout);
-  await flush(process.stderr);
-  process.exit(code);
-});
-
-function flush(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) return resolve();
-    stream.write('', () => resolve());
-  });
-}
+void runCli(process.argv.slice(2)).then(flushAndExit);

@@ -25,6 +25,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FlagError, FlagSet, Flags, type FlagDef } from '../flags.js';
 import { StatusError } from '../errors.js';
+import { flushAndExit } from '../exit.js';
 
 /** docker/cli cli-plugins/metadata: the name prefix, the metadata call, the re-exec variable. */
 export const METADATA_SUBCOMMAND = 'docker-cli-plugin-metadata';
@@ -282,19 +283,6 @@ export async function runComposePlugin(argv: string[], env: NodeJS.ProcessEnv = 
   }
   const { runCli } = await import('../runner.js');
   return runCli(['-H', host, 'compose', ...composeArgs], { env, program: 'docker' });
-}
-
-async function flushAndExit(code: number): Promise<never> {
-  await flush(process.stdout);
-  await flush(process.stderr);
-  process.exit(code);
-}
-
-function flush(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) return resolve();
-    stream.write('', () => resolve());
-  });
 }
 
 /** bin/docker-compose-plugin's entry point. */

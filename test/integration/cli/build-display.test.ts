@@ -10,25 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT, run, startHakod, type Hakod, type RunResult } from '../../support/hakod.js';
+import { screen } from '../../support/terminal-screen.js';
 
-/** What the terminal shows at the end: cursor-up redraws applied, escape sequences gone. */
-function screen(raw: string): string[] {
-  const lines: string[] = [];
-  let row = 0;
-  for (const piece of raw.replace(/\r\n/g, '\n').split(/(\x1b\[[0-9;?]*[A-Za-z]|\n|\r)/)) {
-    if (piece === '\n') { row++; continue; }
-    if (piece === '\r' || piece === '') continue;
-    const esc = /^\x1b\[(\d*)([A-Za-z])$/.exec(piece);
-    if (esc) {
-      if (esc[2] === 'A') row = Math.max(0, row - Number(esc[1] || 1));
-      if (esc[2] === 'J') lines.length = Math.min(lines.length, row);
-      continue;
-    }
-    if (piece.startsWith('\x1b[')) continue;
-    lines[row] = (lines[row] ?? '') + piece;
-  }
-  return lines.map((l) => l ?? '');
-}
 
 describe('hako build on a terminal', () => {
   let d: Hakod;
