@@ -14,13 +14,14 @@ import { jsonLines } from '../client/index.js';
 import { packBuildContext } from '../archive/index.js';
 import { Conflict, InvalidArgument, NotFound } from '../errdefs/index.js';
 import type { Project, Service } from './model.js';
-import { createBody, endpointConfig, networkName, orderedNetworks, serviceHash } from './create-body.js';
+import { createBody, endpointConfig, networkName, orderedNetworks, serviceHash, withContainerRefs } from './create-body.js';
 import { dependencyLevels, restartDependents, withDependencies } from './order.js';
 import { awaitContainers, completedVerdict, healthyVerdict, runningVerdict } from './wait.js';
 import {
   COMPOSE_VERSION, CONFIG_HASH_LABEL, CONTAINER_NUMBER_LABEL, IMAGE_LABEL, NETWORK_LABEL, ONEOFF_LABEL, PROJECT_LABEL,
   SERVICE_LABEL, VERSION_LABEL, VOLUME_LABEL, containerName,
 } from './labels.js';
+import { checkInjectable, injectFiles } from './inject.js';
 
 /** What convergence reports: compose's progress events (" Container p-web-1  Started") and warnings. */
 export interface Progress {
@@ -311,6 +312,7 @@ export async function up(ctx: ComposeContext, opts: UpOptions = {}): Promise<str
     else progress.warn(`Found orphan containers ([${orphans.map(cid).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
   }
   const svcList = Object.values(services);
+  checkInjectable(svcList);
   await ensureNetworks(ctx, svcList.filter((s) => s.networkMode === null).flatMap((s) => Object.keys(s.networks)));
   await ensureVolumes(ctx, svcList.flatMap((s) => s.volumes.filter((m) => m.type === 'volume' && m.source !== null).map((m) => m.source as string)));
   await ensureImages(ctx, svcList, opts.build ?? 'missing', { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.pull ? { pullPolicy: opts.pull } : {}), quietPull: opts.quietPull ?? false });
@@ -345,7 +347,7 @@ export async function up(ctx: ComposeContext, opts: UpOptions = {}): Promise<str
 async function convergeService(ctx: ComposeContext, s: Service, current: ContainerSummary[], opts: UpOptions, containerOf: (svc: string) => string): Promise<Plan> {
   const { client, project, progress } = ctx;
   const image = (await imageIdOf(client, s.image)) ?? '';
-  const hash = serviceHash(s, ctx.hostEnv);
+  const hash = serviceHash(withContainerRefs(s, containerOf), ctx.hostEnv);
   const sorted = [...current].sort((a, b) => numberOf(a) - numberOf(b));
   if (s.containerName !== null && s.scale > 1) throw new InvalidArgument(`service "${s.name}": container_name "${s.containerName}" cannot be used with scale ${s.scale}: a container name must be unique`);
   // Scale down: the highest numbers go first, as compose's.
@@ -415,6 +417,7 @@ async function createContainer(ctx: ComposeContext, s: Service, number: number, 
     throw e;
   }
   for (const w of created.Warnings ?? []) ctx.progress.warn(w);
+  await injectFiles(client, created.Id, s.files);
   // The first network went with the create; the others are connected before the start.
   if (s.networkMode === null) {
     for (const key of orderedNetworks(s).slice(1)) {

@@ -30,8 +30,39 @@ export function canonicalJson(value: unknown): string {
  * environment resolved against the host's, so `up` recreates only what changed.
  */
 export function serviceHash(service: Service, hostEnv: Record<string, string | undefined> = {}): string {
-  const { build: _b, pullPolicy: _p, scale: _s, profiles: _pr, ...rest } = service;
-  return createHash('sha256').update(canonicalJson({ ...rest, environment: resolveEnvironment(service, hostEnv) })).digest('hex');
+  const { build: _b, pullPolicy: _p, scale: _s, profiles: _pr, files, ...rest } = service;
+  // Injected files count only when there are some, so hashes of services without them are unchanged.
+  return createHash('sha256').update(canonicalJson({ ...rest, ...(files.length > 0 ? { files } : {}), environment: resolveEnvironment(service, hostEnv) })).digest('hex');
+}
+
+/**
+ * The service with `network_mode: service:x` and `volumes_from: x` / `service:x` naming x's
+ * container (`container:<id>`), as compose resolves them before hashing: when x is recreated the
+ * joiner's config hash changes, so `up` recreates it too. A service without a container yet
+ * stays as written.
+ */
+export function withContainerRefs(s: Service, containerOf: (service: string) => string): Service {
+  const id = (svc: string): string | null => {
+    try {
+      return containerOf(svc);
+    } catch {
+      return null;
+    }
+  };
+  let networkMode = s.networkMode;
+  if (networkMode?.startsWith('service:')) {
+    const c = id(networkMode.slice(8));
+    if (c !== null) networkMode = `container:${c}`;
+  }
+  const volumesFrom = s.volumesFrom.map((v) => {
+    if (v.startsWith('container:')) return v;
+    const parts = v.split(':');
+    const mode = parts.length > 2 || (parts.length === 2 && ['ro', 'rw'].includes(parts[1]!)) ? `:${parts.pop() as string}` : '';
+    const name = parts[0] === 'service' ? (parts[1] ?? '') : parts.join(':');
+    const c = id(name);
+    return c !== null ? `container:${c}${mode}` : v;
+  });
+  return { ...s, networkMode, volumesFrom };
 }
 
 /** `KEY` without a value takes the host's value, and is left out when the host has none (as compose). */
@@ -92,7 +123,7 @@ export function createBody(i: CreateBodyInput): { name: string; body: Json } {
     [SERVICE_LABEL]: s.name,
     [CONTAINER_NUMBER_LABEL]: String(number),
     [ONEOFF_LABEL]: 'False',
-    [CONFIG_HASH_LABEL]: serviceHash(s, i.hostEnv),
+    [CONFIG_HASH_LABEL]: serviceHash(withContainerRefs(s, i.containerOf), i.hostEnv),
     [WORKING_DIR_LABEL]: project.workingDir,
     [CONFIG_FILES_LABEL]: project.configFiles.join(','),
     [IMAGE_LABEL]: i.imageId,

@@ -124,6 +124,31 @@ export interface Service {
   profiles: string[];
   /** `volumes_from` entries: "service:<name>[:ro|rw]" or "container:<name>[:ro|rw]". */
   volumesFrom: string[];
+  /**
+   * `secrets`/`configs` whose source is `environment:` or `content:`: written into the container
+   * (PUT /containers/{id}/archive) after it is created and before it starts, as docker compose
+   * does outside swarm. File sources are read-only binds in `volumes` instead.
+   */
+  files: InjectedFile[];
+}
+
+export interface InjectedFile {
+  /** Absolute path in the container: `/run/secrets/<target>` (a secret), `/<target>` (a config), or the absolute target. */
+  target: string;
+  /** null: read from `hostFile`, or its `environment:` variable is unset (`up`/`run` refuse the service then, as compose does; `config`/`exec` still work). */
+  content: string | null;
+  /** A `file:` source given `mode`/`uid`/`gid` (a bind mount could not honour them): copied in, read when the container is made. */
+  hostFile: string | null;
+  /** The source: `environment:`'s variable, or null for `content:`. */
+  environment: string | null;
+  /** `secret` or `config`, and its key in the file: for messages. */
+  kind: 'secret' | 'config';
+  source: string;
+  /** Permission bits, default 0o444. */
+  mode: number;
+  /** null: not given (the tar's owner is then not applied: root, as compose's CopyUIDGID false). */
+  uid: number | null;
+  gid: number | null;
 }
 
 export interface Build {

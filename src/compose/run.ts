@@ -7,15 +7,18 @@
  * CLI's (it reuses `hako run`'s attach code); this creates the container and answers its id.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgument } from '../errdefs/index.js';
 import type { Port, Service } from './model.js';
 import { createBody, networkName, orderedNetworks } from './create-body.js';
-import { ensureImages, ensureNetworks, ensureVolumes, imageIdOf, projectContainers, selectServices, serviceOf, up, waitDependencies, type ComposeContext } from './converge.js';
+import { ensureImages, ensureNetworks, ensureVolumes, imageIdOf, projectContainers, removeContainers, selectServices, serviceOf, up, waitDependencies, type ComposeContext } from './converge.js';
 import { withDependencies } from './order.js';
 import { ONEOFF_LABEL } from './labels.js';
 import { parsePortShort, SyntaxError_ } from './loader/syntax.js';
 import { shellSplit } from './loader/units.js';
+import { checkInjectable, injectFiles } from './inject.js';
+import { parseDotenv } from './loader/dotenv.js';
 
 export const SLUG_LABEL = 'com.docker.compose.slug';
 
@@ -48,6 +51,15 @@ export interface OneOffOptions {
   useAliases?: boolean;
   /** `--quiet-pull`: no layer progress for what is pulled. */
   quietPull?: boolean;
+  /** `--cap-add` / `--cap-drop`: added to the service's. */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** `--pull`: overrides the service's pull_policy ("policy": its own). */
+  pull?: 'always' | 'missing' | 'never' | 'policy';
+  /** `--remove-orphans`: containers of services the files no longer define are removed first. */
+  removeOrphans?: boolean;
+  /** `--env-from-file`: absolute paths of dotenv files, read in order; `env` goes over them. */
+  envFiles?: string[];
 }
 
 /** The service as the one-off runs it: run options over the service (compose's applyRunOptions). */
@@ -62,6 +74,19 @@ export function oneOffService(s: Service, o: OneOffOptions, hostEnv: Record<stri
     }
   }
   const environment = { ...s.environment };
+  for (const file of o.envFiles ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new InvalidArgument(`--env-from-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+    try {
+      for (const [k, v] of parseDotenv(text, (k) => hostEnv[k])) environment[k] = v;
+    } catch (e) {
+      throw new InvalidArgument(`--env-from-file ${file}: ${(e as Error).message}`);
+    }
+  }
   for (const kv of o.env ?? []) {
     const eq = kv.indexOf('=');
     if (eq === 0) throw new InvalidArgument(`invalid environment variable "${kv}": use KEY=VALUE or KEY`);
@@ -77,6 +102,8 @@ export function oneOffService(s: Service, o: OneOffOptions, hostEnv: Record<stri
   return {
     ...s,
     ports, environment, labels,
+    capAdd: [...s.capAdd, ...(o.capAdd ?? []).filter((c) => !s.capAdd.includes(c))],
+    capDrop: [...s.capDrop, ...(o.capDrop ?? []).filter((c) => !s.capDrop.includes(c))],
     // An --entrypoint without a command clears the service's command too (compose's applyRunOptions).
     command: o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : s.command,
     entrypoint: o.entrypoint !== undefined ? shellSplit(o.entrypoint) : s.entrypoint,
@@ -101,6 +128,12 @@ export async function createOneOff(ctx: ComposeContext, o: OneOffOptions): Promi
   const { client, project } = ctx;
   const all = { ...project.disabledServices, ...project.services };
   const base = selectServices(project, [o.service])[o.service]!;
+  checkInjectable([base]);
+  if (o.removeOrphans) {
+    const known = new Set(Object.keys(all));
+    const orphans = (await projectContainers(client, project.name)).filter((c) => !known.has(serviceOf(c)));
+    if (orphans.length > 0) await removeContainers(ctx, orphans, { stop: true });
+  }
   if (!o.noDeps) {
     const deps = withDependencies(all, [o.service]).filter((n) => n !== o.service);
     if (deps.length > 0) {
@@ -112,7 +145,7 @@ export async function createOneOff(ctx: ComposeContext, o: OneOffOptions): Promi
   const s = oneOffService(base, o, ctx.hostEnv);
   await ensureNetworks(ctx, s.networkMode === null ? Object.keys(s.networks) : []);
   await ensureVolumes(ctx, s.volumes.filter((m) => m.type === 'volume' && m.source !== null).map((m) => m.source as string));
-  await ensureImages(ctx, [s], o.build ? 'always' : 'missing', { quietPull: o.quietPull ?? false });
+  await ensureImages(ctx, [s], o.build ? 'always' : 'missing', { quietPull: o.quietPull ?? false, ...(o.pull ? { pullPolicy: o.pull } : {}) });
   const image = (await imageIdOf(client, s.image)) ?? '';
   const slug = randomBytes(32).toString('hex');
   const name = o.name || oneOffName(project.name, s.name, slug);
@@ -137,6 +170,7 @@ export async function createOneOff(ctx: ComposeContext, o: OneOffOptions): Promi
   if (!o.useAliases) for (const e of Object.values(endpoints)) delete e.Aliases;
   const created = await client.containerCreate(body, { name });
   for (const w of created.Warnings ?? []) ctx.progress.warn(w);
+  await injectFiles(client, created.Id, s.files);
   if (s.networkMode === null) {
     for (const key of orderedNetworks(s).slice(1)) {
       await client.networkConnect(networkName(project, key), { Container: created.Id, EndpointConfig: o.useAliases ? { Aliases: [s.name] } : {} });

@@ -13,7 +13,7 @@ export function service(name: string, over: Partial<Service> = {}): Service {
     stdinOpen: false, privileged: false, readOnly: false, capAdd: [], capDrop: [], securityOpt: [], dns: [], dnsSearch: [],
     dnsOpt: [], extraHosts: [], sysctls: {}, ulimits: {}, memLimit: null, memReservation: null, memswapLimit: null,
     shmSize: null, cpus: null, cpuShares: null, cpuset: null, pidsLimit: null, oomScoreAdj: null, devices: [], groupAdd: [], ipc: null, pid: null,
-    logging: null, platform: null, scale: 1, profiles: [], volumesFrom: [],
+    logging: null, platform: null, scale: 1, profiles: [], volumesFrom: [], files: [],
     ...over,
   };
 }

@@ -4,6 +4,7 @@
  * is `hako run`'s own code (containers.ts attachWaitStart: a TTY when stdin is a terminal, signals
  * proxied, --rm waited for), so the exit status is the command's.
  */
+import { resolve } from 'node:path';
 import type { FlagDef, Flags } from '../flags.js';
 import type { Cli } from '../cli.js';
 import type { Client } from '../../client/index.js';
@@ -30,6 +31,11 @@ export const RUN_FLAGS: FlagDef[] = [
   { name: 'build', kind: 'bool', usage: 'Build image before starting container' },
   { name: 'use-aliases', kind: 'bool', usage: "Use the service's network useAliases in the network(s) the container connects to" },
   { name: 'quiet-pull', kind: 'bool', usage: 'Pull without printing progress information' },
+  { name: 'cap-add', kind: 'stringArray', usage: 'Add Linux capabilities' },
+  { name: 'cap-drop', kind: 'stringArray', usage: 'Drop Linux capabilities' },
+  { name: 'pull', kind: 'string', default: 'policy', usage: 'Pull image before running ("always"|"missing"|"never")' },
+  { name: 'remove-orphans', kind: 'bool', usage: 'Remove containers for services not defined in the Compose file' },
+  { name: 'env-from-file', kind: 'stringArray', usage: 'Set environment variables from file' },
 ];
 
 export interface RunContext {
@@ -53,6 +59,8 @@ export async function composeRun(c: RunContext, f: Flags, args: string[]): Promi
   const tty = f.has('tty') ? f.bool('tty') : f.has('no-TTY') ? !f.bool('no-TTY') : (c.cli.stdout as { isTTY?: boolean }).isTTY === true;
   const interactive = f.bool('interactive');
   if (tty && interactive && !detach && c.cli.stdin.isTTY !== true) throw new StatusError(1, 'the input device is not a TTY');
+  const pull = f.string('pull') || 'policy';
+  if (!['always', 'missing', 'never', 'policy'].includes(pull)) throw new StatusError(1, `invalid --pull option "${pull}": use always, missing or never`);
   const { id } = await createOneOff(c.ctx, {
     service, command, tty, interactive, detach, rm: f.bool('rm'),
     env: f.array('env'), labels: f.array('label'), user: f.string('user'), workdir: f.string('workdir'),
@@ -60,6 +68,8 @@ export async function composeRun(c: RunContext, f: Flags, args: string[]): Promi
     name: f.string('name'), noDeps: f.bool('no-deps'), servicePorts: f.bool('service-ports'),
     publish: f.array('publish'), volumes: f.array('volume'), build: f.bool('build'), useAliases: f.bool('use-aliases'),
     quietPull: f.bool('quiet-pull'),
+    capAdd: f.array('cap-add'), capDrop: f.array('cap-drop'), pull: pull as 'always' | 'missing' | 'never' | 'policy',
+    removeOrphans: f.bool('remove-orphans'), envFiles: f.array('env-from-file').map((p) => resolve(p)),
   });
   c.stopProgress();
   if (detach) {

@@ -83,10 +83,12 @@ const SUBS: Record<string, Sub> = {
         { name: 'wait-timeout', kind: 'int', default: 0, usage: 'Maximum duration in seconds to wait for the project to be running|healthy' },
         { name: 'attach', kind: 'stringArray', usage: 'Restrict attaching to the specified services. Incompatible with --attach-dependencies.' },
         { name: 'no-attach', kind: 'stringArray', usage: 'Do not attach (stream logs) to the specified services' },
+        { name: 'attach-dependencies', kind: 'bool', usage: 'Automatically attach to log output of dependent services' },
         timeoutFlag,
       ],
     },
     async run(c, f, args) {
+      if (f.bool('attach-dependencies') && f.array('attach').length > 0) throw new StatusError(1, '--attach-dependencies and --attach are incompatible');
       if (f.bool('build') && f.bool('no-build')) throw new StatusError(1, '--build and --no-build are incompatible');
       const pullMode = f.string('pull') || 'policy';
       if (!['always', 'missing', 'never', 'policy', 'build'].includes(pullMode)) throw new StatusError(1, `invalid --pull option "${pullMode}": use always, missing or never`);
@@ -118,7 +120,10 @@ const SUBS: Record<string, Sub> = {
       if (exitCodeFrom && !(exitCodeFrom in c.project.services)) throw new StatusError(1, `no such service: ${exitCodeFrom}`);
       return attach(c, ids, {
         since, prefix: !f.bool('no-log-prefix'), abortOnExit: f.bool('abort-on-container-exit') || exitCodeFrom !== '', exitCodeFrom, timeout,
-        only: f.array('attach'), not: f.array('no-attach'),
+        // compose's up: the services named (all when none), their dependencies too with
+        // --attach-dependencies; --attach chooses instead.
+        only: f.array('attach').length > 0 ? f.array('attach') : f.bool('attach-dependencies') ? [] : args,
+        not: f.array('no-attach'),
       });
     },
   },
@@ -610,8 +615,9 @@ function emptyProject(name: string, cwd: string): Project {
 
 /** `path`: how the user called us, `hako compose` or (as the docker CLI's plugin) `docker compose`. */
 function commandList(path: string): string {
-  const width = Math.max(...Object.keys(SUBS).map((n) => n.length)) + 2;
-  const commands = Object.entries(SUBS).map(([n, s]) => `  ${n.padEnd(width)}${s.spec.short}`).join('\n');
+  const rows: Array<[string, string]> = [...Object.entries(SUBS).map(([n, s]): [string, string] => [n, s.spec.short]), ['version', 'Show the Docker Compose version information']];
+  const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+  const commands = rows.map(([n, short]) => `  ${n.padEnd(width)}${short}`).join('\n');
   return `Commands:\n${commands}\n\nRun '${path} COMMAND --help' for more information on a command.\n`;
 }
 
@@ -632,6 +638,11 @@ export const compose: Command = {
     if (name === undefined || name === 'help') {
       cli.stdout.write(composeHelp(cli.commandPath));
       return 0;
+    }
+    if (name === 'version') {
+      // One implementation with the docker CLI plugin's; it needs neither a project nor a daemon.
+      const { composeVersion, packageVersion } = await import('./compose-plugin.js');
+      return composeVersion(rest, packageVersion(), cli.stdout, cli.commandPath);
     }
     const sub = SUBS[name];
     if (!sub) throw new StatusError(1, `unknown command: ${cli.commandPath} ${name}\n\nRun '${cli.commandPath} --help' for more information`);

@@ -8,9 +8,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { InvalidArgument } from '../../errdefs/index.js';
-import type { Mount, Network, Project, Service, Volume } from '../model.js';
+import type { InjectedFile, Mount, Network, Project, Service, Volume } from '../model.js';
 import { DotenvError, parseDotenv } from './dotenv.js';
 import { interpolateTree, type Lookup } from './interpolate.js';
 import { canonicalService, isDict, mergeFiles, mergeService, stringMap } from './merge.js';
@@ -52,7 +53,7 @@ export const DEFAULT_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compos
 export const DEFAULT_OVERRIDE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
 
 /** Top-level and service attributes of the Compose spec that hako does not implement yet. */
-const UNSUPPORTED_TOP = ['include', 'models'];
+const UNSUPPORTED_TOP = ['models'];
 const UNSUPPORTED_SERVICE = [
   'develop', 'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent', 'cpu_count', 'cpu_percent', 'cpu_quota',
   'cpu_period', 'cpu_rt_period', 'cpu_rt_runtime', 'credential_spec', 'device_cgroup_rules', 'gpus', 'isolation',
@@ -136,8 +137,14 @@ function readText(p: string): string {
   }
 }
 
+/**
+ * compose-go's YAML (yaml.v3) reads a plain `0440` as octal (Go's ParseInt base 0), as in
+ * `mode: 0440`; YAML 1.2's core schema (the yaml package's) would read 440. So `0[0-7]+` is octal here.
+ */
+const LEGACY_OCTAL = { identify: (v: unknown) => typeof v === 'number', default: true, tag: 'tag:yaml.org,2002:int', test: /^[-+]?0[0-7]+$/, resolve: (s: string) => parseInt(s, 8) };
+
 function parseYaml(text: string, file: string): Dict {
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, customTags: mergeTags });
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, customTags: (tags) => [LEGACY_OCTAL, ...tags, ...(mergeTags as typeof tags)] });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0].line;
@@ -286,6 +293,70 @@ function resolveExtends(file: string, dict: Dict, ctx: LoadContext): void {
   for (const name of Object.keys(services)) resolveOne(file, services, name, []);
 }
 
+/**
+ * `include:` (compose-go's ApplyInclude): each entry is loaded as a project of its own — its paths
+ * relative to the including project's directory, its own project directory (`project_directory`,
+ * else the first file's), its own `.env` or `env_file`s under the including environment (which
+ * wins), its own `extends` and nested `include`s, several `path`s merged — and its services,
+ * networks, volumes, secrets and configs are added to the including file's. A resource defined on
+ * both sides differently is refused with compose's message; an include cycle too.
+ */
+function applyInclude(file: string, dict: Dict, ctx: LoadContext, baseDir: string, chain: string[]): void {
+  const inc = dict.include;
+  delete dict.include;
+  if (!Array.isArray(inc)) return;
+  for (const item of inc as unknown[]) {
+    const r: Dict = typeof item === 'string' ? { path: item } : isDict(item) ? item : {};
+    const paths = (Array.isArray(r.path) ? r.path : r.path === undefined ? [] : [r.path]).map((p) => absPath(String(p), baseDir, ctx.home));
+    const first = paths[0];
+    if (first === undefined) throw new InvalidArgument(`${file}: include: an entry needs a path`);
+    const projectDir = r.project_directory === undefined ? path.dirname(first) : absPath(String(r.project_directory), baseDir, ctx.home);
+    if (chain.includes(first)) throw new InvalidArgument(`include cycle detected:\n${chain[0]}\n include ${[...chain.slice(1), first].join('\n include ')}`);
+    const envFiles = r.env_file === undefined
+      ? [path.join(projectDir, '.env')].filter(isFile)
+      : (Array.isArray(r.env_file) ? r.env_file : [r.env_file]).map((f) => {
+        const abs = absPath(String(f), baseDir, ctx.home);
+        if (!existsSync(abs)) throw new InvalidArgument(`${file}: include: env_file ${abs}: no such file or directory`);
+        if (!isFile(abs)) throw new InvalidArgument(`${abs} is not a file`);
+        return abs;
+      });
+    const fileEnv: Record<string, string> = {};
+    for (const f of envFiles) for (const [k, v] of envFileVars(f, (k) => ctx.lookup(k) ?? fileEnv[k], () => {})) fileEnv[k] = v;
+    const child: LoadContext = { ...ctx, lookup: (k) => ctx.lookup(k) ?? fileEnv[k], workingDir: projectDir, cache: new Map() };
+    const dicts: Dict[] = [];
+    for (const p of paths) {
+      const d = prepareFile({ path: p, text: readText(p) }, child);
+      applyInclude(p, d, child, projectDir, [...chain, p]);
+      resolveExtends(p, d, child);
+      const services = isDict(d.services) ? d.services : {};
+      dicts.push({ ...d, services: Object.fromEntries(Object.entries(services).map(([n, sv]) => [n, sv instanceof Reset ? sv : canonicalService(isDict(sv) ? sv : {})])) });
+    }
+    const imported = stripMarkers(mergeFiles(dicts)) as Dict;
+    // Relative paths are the included project's: made absolute before they join the including file.
+    if (isDict(imported.services)) {
+      imported.services = Object.fromEntries(Object.entries(imported.services).map(([n, sv]) => [n, rebase(isDict(sv) ? sv : {}, projectDir, ctx.home)]));
+    }
+    for (const top of ['secrets', 'configs']) {
+      if (!isDict(imported[top])) continue;
+      imported[top] = Object.fromEntries(Object.entries(imported[top]).map(([n, d]) => [n, isDict(d) && typeof d.file === 'string' ? { ...d, file: absPath(d.file, projectDir, ctx.home) } : d]));
+    }
+    for (const key of ['services', 'volumes', 'networks', 'secrets', 'configs']) {
+      const from = imported[key];
+      if (!isDict(from)) continue;
+      const to: Dict = isDict(dict[key]) ? (dict[key] as Dict) : {};
+      for (const [name, def] of Object.entries(from)) {
+        if (name in to) {
+          const mine = key === 'services' && isDict(to[name]) ? rebase(canonicalService(to[name] as Dict), ctx.workingDir, ctx.home) : to[name];
+          if (isDeepStrictEqual(stripMarkers(mine), def)) continue;
+          throw new InvalidArgument(`${key}.${name} conflicts with imported resource`);
+        }
+        to[name] = def;
+      }
+      dict[key] = to;
+    }
+  }
+}
+
 function stripExtends(d: Dict): Dict {
   const c = { ...d };
   delete c.extends;
@@ -301,15 +372,10 @@ function envFileVars(file: string, lookup: Lookup, missing: (n: string) => void,
   }
 }
 
-export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
-  const warnings: string[] = [];
-  const files = await readFiles(opts, warnings);
-  const workingDir = opts.projectDirectory ? path.resolve(opts.cwd, opts.projectDirectory) : path.dirname(files[0]!.path);
-
-  // The interpolation environment: the process env over `.env` (or --env-file).
-  const processEnv = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+/** `.env` (or the --env-file files) read with the process environment taking precedence in their own interpolation. */
+function readDotenv(opts: LoadOptions, dir: string, processEnv: Record<string, string>): Record<string, string> {
   const dotenv: Record<string, string> = {};
-  const dotenvFiles = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles.map((f) => path.resolve(opts.cwd, f)) : [path.join(workingDir, '.env')];
+  const dotenvFiles = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles.map((f) => path.resolve(opts.cwd, f)) : [path.join(dir, '.env')];
   const silent = (): void => {};
   for (const f of dotenvFiles) {
     if (!opts.envFiles?.length && !isFile(f)) continue;
@@ -317,6 +383,22 @@ export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
     const lookup: Lookup = (k) => processEnv[k] ?? dotenv[k];
     for (const [k, v] of envFileVars(f, lookup, silent)) dotenv[k] = v;
   }
+  return dotenv;
+}
+
+export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
+  const warnings: string[] = [];
+  const processEnv = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+  // compose-go reads the `.env` of the working directory (--project-directory, else the current
+  // one) before choosing files: COMPOSE_FILE, COMPOSE_PATH_SEPARATOR, COMPOSE_PROFILES and
+  // COMPOSE_PROJECT_NAME may come from it (the process environment wins).
+  const startDir = opts.projectDirectory ? path.resolve(opts.cwd, opts.projectDirectory) : opts.cwd;
+  const preEnv: Record<string, string> = { ...readDotenv(opts, startDir, processEnv), ...processEnv };
+  const files = await readFiles({ ...opts, env: preEnv }, warnings);
+  const workingDir = opts.projectDirectory ? path.resolve(opts.cwd, opts.projectDirectory) : path.dirname(files[0]!.path);
+
+  // The interpolation environment: the process env over `.env` (or --env-file).
+  const dotenv = readDotenv(opts, workingDir, processEnv);
   const env: Record<string, string> = { ...dotenv, ...processEnv };
 
   // The project name may come before interpolation (-p, COMPOSE_PROJECT_NAME) and is then
@@ -324,6 +406,7 @@ export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
   let projectName: string | null = null;
   if (opts.projectName !== undefined && opts.projectName !== '') projectName = checkProjectName(opts.projectName, '');
   else if (env.COMPOSE_PROJECT_NAME) projectName = checkProjectName(env.COMPOSE_PROJECT_NAME, ' (COMPOSE_PROJECT_NAME)');
+  else if (preEnv.COMPOSE_PROJECT_NAME) projectName = checkProjectName(preEnv.COMPOSE_PROJECT_NAME, ' (COMPOSE_PROJECT_NAME)');
 
   const used = new Map<string, string>();
   const missingSeen = new Set<string>();
@@ -343,6 +426,7 @@ export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
   const dicts: Dict[] = [];
   for (const f of files) {
     const d = prepareFile(f, ctx);
+    applyInclude(f.path, d, ctx, workingDir, [f.path]);
     resolveExtends(f.path, d, ctx);
     const services = isDict(d.services) ? d.services : {};
     const canon: Dict = { ...d, services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s instanceof Reset ? s : canonicalService(isDict(s) ? s : {})])) };
@@ -358,7 +442,7 @@ export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
   const name = projectName;
 
   // Profiles.
-  const profileList = opts.profiles && opts.profiles.length > 0 ? opts.profiles : (env.COMPOSE_PROFILES ?? '').split(',');
+  const profileList = opts.profiles && opts.profiles.length > 0 ? opts.profiles : (env.COMPOSE_PROFILES ?? preEnv.COMPOSE_PROFILES ?? '').split(',');
   const active = new Set(profileList.map((p) => p.trim()).filter((p) => p !== ''));
   const rawServices = (isDict(merged.services) ? merged.services : {}) as Record<string, Dict>;
   const enabled = new Set<string>();
@@ -397,8 +481,11 @@ export async function loadProject(opts: LoadOptions): Promise<LoadResult> {
   const rawConfigs = (isDict(merged.configs) ? merged.configs : {}) as Record<string, unknown>;
   for (const [n, s] of Object.entries(rawServices)) {
     all[n] = normalizeService(n, s, nctx);
-    all[n].volumes.push(...fileMounts('secret', n, s, rawSecrets, workingDir, env.HOME, warnings));
-    all[n].volumes.push(...fileMounts('config', n, s, rawConfigs, workingDir, env.HOME, warnings));
+    for (const kind of ['secret', 'config'] as const) {
+      const { mounts, files: injected } = fileMounts(kind, n, s, kind === 'secret' ? rawSecrets : rawConfigs, { workingDir, home: env.HOME, env, warnings });
+      all[n].volumes.push(...mounts);
+      all[n].files.push(...injected);
+    }
   }
 
   // Dependencies must exist; named services and their dependencies are enabled.
@@ -483,13 +570,16 @@ function checkCycles(services: Record<string, Service>): void {
 }
 
 /**
- * A service's `secrets` or `configs` as docker compose runs them outside swarm: a file is
- * bind-mounted read-only at `/run/secrets/<target>` (a secret) or `/<target>` (a config), or at
- * the absolute target. Environment/content sources and external ones are refused here (compose
- * refuses external ones at `up`: "unsupported external secret").
+ * A service's `secrets` or `configs` as docker compose runs them outside swarm: a file source is
+ * bind-mounted read-only at `/run/secrets/<target>` (a secret) or `/<target>` (a config), or at the
+ * absolute target; an `environment:` or `content:` source (`content` was interpolated with the
+ * rest of the file) is written into the container before it starts, with the long syntax's
+ * `mode` (default 0444), `uid` and `gid`. External ones are refused (compose refuses them at `up`:
+ * "unsupported external secret").
  */
-function fileMounts(kind: 'secret' | 'config', service: string, raw: Dict, defs: Record<string, unknown>, workingDir: string, home: string | undefined, warnings: string[]): Mount[] {
-  const out: Mount[] = [];
+function fileMounts(kind: 'secret' | 'config', service: string, raw: Dict, defs: Record<string, unknown>, o: { workingDir: string; home: string | undefined; env: Record<string, string>; warnings: string[] }): { mounts: Mount[]; files: InjectedFile[] } {
+  const mounts: Mount[] = [];
+  const files: InjectedFile[] = [];
   const key = `${kind}s`;
   (Array.isArray(raw[key]) ? (raw[key] as unknown[]) : []).forEach((e, i) => {
     const at = `services.${service}.${key}.${i}`;
@@ -498,15 +588,44 @@ function fileMounts(kind: 'secret' | 'config', service: string, raw: Dict, defs:
     const def = defs[source];
     if (!isDict(def)) throw new InvalidArgument(`service "${service}" refers to undefined ${kind} ${source}: invalid compose project`);
     if (def.external !== undefined && def.external !== false) throw new InvalidArgument(`${at}: unsupported external ${kind} ${typeof def.name === 'string' ? def.name : source}`);
-    if (typeof def.environment === 'string') throw new InvalidArgument(`${at}: ${kind} "${source}" comes from the environment variable ${def.environment}: hako does not support ${kind}s from the environment yet (use file:)`);
-    if (typeof def.content === 'string') throw new InvalidArgument(`${at}: ${kind} "${source}" has inline content: hako does not support it yet (use file:)`);
-    if (typeof def.file !== 'string') throw new InvalidArgument(`${kind} "${source}" must declare either \`file\` or \`environment\`: invalid compose project`);
-    if (d.uid !== undefined || d.gid !== undefined || d.mode !== undefined) warnings.push(`${at}: uid, gid and mode of a file ${kind} are ignored (it is bind-mounted, as docker compose does)`);
     const target = d.target === undefined ? source : String(d.target);
     const dir = kind === 'secret' ? '/run/secrets/' : '/';
-    out.push(mount({ type: 'bind', source: absPath(def.file, workingDir, home), target: target.startsWith('/') ? target : `${dir}${target}`, readOnly: true }));
+    const abs = target.startsWith('/') ? target : `${dir}${target}`;
+    if (typeof def.environment === 'string' || typeof def.content === 'string') {
+      const variable = typeof def.environment === 'string' ? def.environment : null;
+      const content = variable !== null ? (o.env[variable] ?? null) : String(def.content);
+      files.push({ target: abs, content, hostFile: null, environment: variable, kind, source, mode: fileMode(d.mode, `${at}.mode`), uid: ownerId(d.uid, `${at}.uid`), gid: ownerId(d.gid, `${at}.gid`) });
+      return;
+    }
+    if (typeof def.file !== 'string') throw new InvalidArgument(`${kind} "${source}" must declare either \`file\`, \`environment\`${kind === 'config' ? ' or `content`' : ''}: invalid compose project`);
+    const file = absPath(def.file, o.workingDir, o.home);
+    if (d.uid !== undefined || d.gid !== undefined || d.mode !== undefined) {
+      // The long syntax's owner and mode: the file is copied in (as compose's injectConfigs does)
+      // rather than bind-mounted, which would show the host file's own.
+      if (isFile(file)) {
+        files.push({ target: abs, content: null, hostFile: file, environment: null, kind, source, mode: fileMode(d.mode, `${at}.mode`), uid: ownerId(d.uid, `${at}.uid`), gid: ownerId(d.gid, `${at}.gid`) });
+        return;
+      }
+      o.warnings.push(`${at}: uid, gid and mode of ${kind} "${source}" are ignored: ${file} is not a regular file, it is bind-mounted`);
+    }
+    mounts.push(mount({ type: 'bind', source: file, target: abs, readOnly: true }));
   });
-  return out;
+  return { mounts, files };
+}
+
+/** `mode`: a number (`0440` and `0o440` are octal, as compose-go reads them), or an octal string ("0440"). */
+function fileMode(v: unknown, where: string): number {
+  if (v === undefined || v === null) return 0o444;
+  const n = typeof v === 'number' ? v : /^(0o?)?[0-7]+$/.test(String(v)) ? parseInt(String(v).replace(/^0o/, ''), 8) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0o7777) throw new InvalidArgument(`${where}: invalid file mode ${JSON.stringify(v)}: use an octal string such as "0440"`);
+  return n;
+}
+
+function ownerId(v: unknown, where: string): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgument(`${where}: invalid id ${JSON.stringify(v)}: use a numeric uid/gid`);
+  return n;
 }
 
 function externalName(key: string, d: Dict, kind: string, warnings: string[]): { external: boolean; name: string | null } {

@@ -415,6 +415,7 @@ export function normalizeService(name: string, raw: Dict, ctx: NormalizeContext)
     scale,
     profiles: strings(raw.profiles),
     volumesFrom,
+    files: [],
   };
 }
 
