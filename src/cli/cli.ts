@@ -4,7 +4,7 @@
  * default one and nothing answers, it starts hakod in the background (the embedded default).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Client } from '../client/index.js';
+import type { Client, TlsFlags } from '../client/index.js';
 
 export const DEFAULT_HOST = 'unix:///run/hako/hako.sock';
 
@@ -12,6 +12,12 @@ export interface CliOptions {
   host: string;
   /** True when -H, HAKO_HOST or DOCKER_HOST named the host: then hakod is never started for it. */
   hostExplicit: boolean;
+  /** The global --tls* flags (undefined: not given); with the environment, they settle TLS for tcp:// hosts. */
+  tls?: TlsFlags;
+  /** The global --config directory: the default place of ca.pem, cert.pem, key.pem. */
+  configDir?: string;
+  /** DOCKER_TLS, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_CONFIG are read from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
   commandPath: string;
   stdin?: Readable & { isTTY?: boolean };
   stdout?: Writable & { isTTY?: boolean; columns?: number; rows?: number };
@@ -21,6 +27,7 @@ export interface CliOptions {
 export class Cli {
   readonly host: string;
   readonly hostExplicit: boolean;
+  readonly #tls: { flags: TlsFlags; configDir?: string; env: NodeJS.ProcessEnv };
   readonly commandPath: string;
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
@@ -31,6 +38,7 @@ export class Cli {
   constructor(opts: CliOptions) {
     this.host = opts.host;
     this.hostExplicit = opts.hostExplicit;
+    this.#tls = { flags: opts.tls ?? {}, configDir: opts.configDir, env: opts.env ?? process.env };
     this.commandPath = opts.commandPath;
     this.stdin = opts.stdin ?? process.stdin;
     this.stdout = opts.stdout ?? process.stdout;
@@ -50,7 +58,7 @@ export class Cli {
    * starts a daemon, so `--help` or a flag error costs nothing but a ping.
    */
   prefetch(): void {
-    // A host the client cannot take (tcp://) rejects here: handled when client() awaits it.
+    // A host or TLS setting the client cannot take rejects here: handled when client() awaits it.
     this.#ping ??= this.#firstPing();
     this.#ping.catch(() => undefined);
   }
@@ -62,8 +70,11 @@ export class Cli {
   }
 
   async #firstPing(): Promise<{ client: Client; error?: unknown }> {
-    const { createClient } = await import('../client/index.js');
-    const client = createClient({ host: this.host });
+    const { createClient, resolveClientTls } = await import('../client/index.js');
+    // A unix socket never reads certificates, whatever the flags say (as the docker CLI).
+    const tcp = !this.host.startsWith('unix://') && !this.host.startsWith('/');
+    const tls = tcp ? resolveClientTls(this.#tls.flags, this.#tls.env, this.#tls.configDir) : undefined;
+    const client = createClient({ host: this.host, tls });
     try {
       await client.ping();
       return { client };

@@ -15,8 +15,11 @@ const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'debug', short: 'D', kind: 'bool', usage: 'Enable debug mode' },
   { name: 'host', short: 'H', kind: 'stringArray', valueName: 'list', usage: 'Daemon socket to connect to' },
   { name: 'log-level', short: 'l', kind: 'string', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', default: 'info' },
-  { name: 'tls', kind: 'bool', usage: 'Use TLS; implied by --tlsverify', hidden: true },
-  { name: 'tlsverify', kind: 'bool', usage: 'Use TLS and verify the remote', hidden: true },
+  { name: 'tls', kind: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', kind: 'string', usage: 'Trust certs signed only by this CA (default "$DOCKER_CERT_PATH/ca.pem", else ~/.docker/ca.pem)' },
+  { name: 'tlscert', kind: 'string', usage: 'Path to TLS certificate file (default "$DOCKER_CERT_PATH/cert.pem", else ~/.docker/cert.pem)' },
+  { name: 'tlskey', kind: 'string', usage: 'Path to TLS key file (default "$DOCKER_CERT_PATH/key.pem", else ~/.docker/key.pem)' },
+  { name: 'tlsverify', kind: 'bool', usage: 'Use TLS and verify the remote' },
   { name: 'version', short: 'v', kind: 'bool', usage: 'Print version information and quit' },
 ];
 
@@ -88,6 +91,16 @@ export async function runCli(argv: string[], opts: RunOptions = {}): Promise<num
   const cli = new Cli({
     host: host || DEFAULT_HOST,
     hostExplicit: host !== '',
+    // TLS for tcp:// hosts: resolved (certificates read) only when the client is made.
+    tls: {
+      tls: g.has('tls') ? g.bool('tls') : undefined,
+      tlsverify: g.has('tlsverify') ? g.bool('tlsverify') : undefined,
+      tlscacert: g.has('tlscacert') ? g.string('tlscacert') : undefined,
+      tlscert: g.has('tlscert') ? g.string('tlscert') : undefined,
+      tlskey: g.has('tlskey') ? g.string('tlskey') : undefined,
+    },
+    configDir: g.string('config') || undefined,
+    env,
     commandPath: path,
     stdin: opts.stdin,
     stdout,

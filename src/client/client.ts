@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Transport, type RequestOptions, type Query } from './transport.js';
+import type { ClientTls } from './remote.js';
 import { hijack, type HijackedConnection } from './hijack.js';
 import { jsonLines } from './streams.js';
 import type {
@@ -17,8 +18,10 @@ export const CLIENT_API_VERSION = '1.47';
 const MIN_API_VERSION = '1.24';
 
 export interface ClientOptions {
-  /** unix:///path/to/socket */
+  /** unix:///path/to/socket, tcp://HOST[:PORT] */
   host: string;
+  /** TLS for a tcp host (./remote.ts resolveClientTls); ignored for unix sockets. */
+  tls?: ClientTls;
   /** Pin the API version and skip negotiation. */
   version?: string;
 }
@@ -47,14 +50,17 @@ const enc = encodeURIComponent;
 
 export class Client {
   readonly host: string;
+  /** What this client was made with: `createClient({ ...client.options, version })` makes a sibling. */
+  readonly options: ClientOptions;
   readonly #transport: Transport;
   #version: string | undefined;
   #negotiation: Promise<string> | undefined;
   #ping: PingResult | undefined;
 
   constructor(opts: ClientOptions) {
-    this.host = opts.host;
-    this.#transport = new Transport(opts.host);
+    this.#transport = new Transport(opts.host, opts.tls);
+    this.host = this.#transport.host;
+    this.options = { ...opts };
     this.#version = opts.version;
   }
 

@@ -1,10 +1,13 @@
 /**
- * HTTP over the daemon's unix socket: one keep-alive Agent per client, requests that resolve with
+ * HTTP over the daemon's unix socket or tcp:// (plain, or TLS with ./remote.ts's settings): one
+ * keep-alive Agent per client, requests that resolve with
  * the response head (bodies stay streams), Docker's JSON errors turned into ClientError, and
  * connection failures turned into DaemonUnreachable so the CLI can print Docker's message.
  */
 import http from 'node:http';
+import type https from 'node:https';
 import type { Readable } from 'node:stream';
+import { parseClientHost, type ClientHost, type ClientTls } from './remote.js';
 
 /** The daemon answered with an error status; `message` is its `{"message": ...}` text. */
 export class ClientError extends Error {
@@ -37,11 +40,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Parses `unix:///path` (the only scheme hako needs) into a socket path. */
+/** The socket path of a `unix:///path` host (the embedded daemon's); tcp hosts have none. */
 export function socketPathOf(host: string): string {
-  if (host.startsWith('unix://')) return host.slice('unix://'.length);
-  if (host.startsWith('/')) return host;
-  throw new Error(`unsupported host ${JSON.stringify(host)}: only unix:///path is supported`);
+  const parsed = parseClientHost(host);
+  if (parsed.kind === 'unix') return parsed.path;
+  throw new Error(`host ${JSON.stringify(host)} is not a unix socket`);
 }
 
 export function encodeQuery(query: Query | undefined): string {
@@ -59,17 +62,35 @@ function isStream(v: unknown): v is Readable {
   return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function';
 }
 
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'ECONNRESET']);
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
 
 export class Transport {
+  /** The host as the user named it; tcp hosts in full (`tcp://HOST:PORT`). */
   readonly host: string;
-  readonly #socketPath: string;
+  readonly #address: ClientHost;
+  readonly #tls: ClientTls | undefined;
+  readonly #https: typeof https | undefined;
   readonly #agent: http.Agent;
 
-  constructor(host: string) {
-    this.host = host;
-    this.#socketPath = socketPathOf(host);
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  constructor(host: string, tls?: ClientTls) {
+    this.#address = parseClientHost(host, tls !== undefined);
+    this.host = this.#address.kind === 'tcp' ? this.#address.url : host;
+    this.#tls = this.#address.kind === 'tcp' ? tls : undefined;
+    if (this.#tls) {
+      // Loaded only for TLS: node:https (and node:tls) would cost every unix-socket CLI run.
+      this.#https = process.getBuiltinModule('node:https');
+      this.#agent = new this.#https.Agent({
+        keepAlive: true, maxSockets: 16, ca: this.#tls.ca, cert: this.#tls.cert, key: this.#tls.key,
+        rejectUnauthorized: this.#tls.verify,
+      });
+    } else {
+      this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    }
+  }
+
+  /** True when requests go over TLS. */
+  get tls(): boolean {
+    return this.#tls !== undefined;
   }
 
   /** Builds the request without sending a body; callers that hijack need the raw ClientRequest. */
@@ -89,18 +110,20 @@ export class Transport {
       headers['Content-Type'] ??= 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const options: http.RequestOptions & { servername: string } = {
-      socketPath: this.#socketPath,
+    const address = this.#address;
+    const options: http.RequestOptions & { servername?: string } = {
+      ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
       agent: this.#agent,
       method: opts.method ?? 'GET',
       path: path + encodeQuery(opts.query),
-      headers: { Host: 'api.hako', ...headers },
-      // No TLS over a unix socket: an empty servername spares the agent its isIP() check, whose
-      // first call compiles the IPv6 regular expression (~4 ms of every CLI run).
-      servername: '',
+      headers: { Host: address.kind === 'unix' ? 'api.hako' : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, ...headers },
       signal: opts.signal,
     };
-    const req = http.request(options);
+    // Without TLS an empty servername spares the agent its isIP() check, whose first call
+    // compiles the IPv6 regular expression (~4 ms of every CLI run). With TLS the server's
+    // certificate is checked against the host's name.
+    if (!this.#https) options.servername = '';
+    const req = this.#https ? this.#https.request(options) : http.request(options);
     return { req, payload };
   }
 
@@ -134,6 +157,17 @@ export class Transport {
 
   wrapError(err: unknown): Error {
     const code = (err as NodeJS.ErrnoException).code;
+    if (this.#tls && code !== undefined && (code === 'ECONNRESET' || !UNREACHABLE.has(code)) && !code.startsWith('ERR_HTTP') && code !== 'ABORT_ERR') {
+      // A TLS handshake refused either way (no client certificate, an unknown CA, a name that does
+      // not match) reads as docker's "error during connect", not as a daemon that is down.
+      const reason = code === 'ECONNRESET'
+        ? 'the daemon closed the connection during the TLS handshake: does it trust your client certificate (--tlscert, --tlskey, DOCKER_CERT_PATH)?'
+        : tlsReason(err as Error);
+      return new Error(`error during connect: ${this.host} (TLS): ${reason}`, { cause: err });
+    }
+    if (this.#address.kind === 'tcp' && code === 'ECONNRESET') {
+      return new Error(`error during connect: ${this.host}: the daemon closed the connection: does it require TLS (--tlsverify, DOCKER_TLS_VERIFY=1)?`, { cause: err });
+    }
     if (code && UNREACHABLE.has(code)) return new DaemonUnreachable(this.host, { cause: err });
     return err as Error;
   }
@@ -141,6 +175,12 @@ export class Transport {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** OpenSSL's "…:error:0A00045C:SSL routines:fn:tlsv13 alert certificate required:file:line:…" -> its reason. */
+function tlsReason(err: Error): string {
+  const m = /error:[0-9A-Fa-f]+:SSL routines:[^:]*:([^:]+)/.exec(err.message);
+  return m ? m[1]!.trim() : err.message.trim();
 }
 
 export function sendPayload(req: http.ClientRequest, payload: Buffer | Readable | undefined, reject: (e: unknown) => void): void {

@@ -40,8 +40,22 @@ export interface DaemonConfig {
    * hako-remap user) or `user[:group]` with ranges in /etc/subuid and /etc/subgid; null: off.
    */
   usernsRemap: string | null;
+  /**
+   * TLS on the tcp:// listeners, as dockerd's --tls/--tlsverify/--tlscacert/--tlscert/--tlskey
+   * (unix sockets never speak TLS). `verify` implies `enabled` and requires client certificates
+   * signed by the CA. The files default to /etc/hako/{ca,cert,key}.pem (dockerd: ~/.docker).
+   */
+  tls: DaemonTls;
   /** daemon.json keys hakod does not interpret yet, kept as written for the subsystems that will. */
   extra: Record<string, unknown>;
+}
+
+export interface DaemonTls {
+  enabled: boolean;
+  verify: boolean;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
 }
 
 export const DEFAULTS = {
@@ -51,6 +65,9 @@ export const DEFAULTS = {
   runtime: 'runc',
   logLevel: 'info' as LogLevel,
   configFile: '/etc/hako/daemon.json',
+  tlsCaCert: '/etc/hako/ca.pem',
+  tlsCert: '/etc/hako/cert.pem',
+  tlsKey: '/etc/hako/key.pem',
 };
 
 /** What the command line said; undefined = not given. */
@@ -67,9 +84,17 @@ export interface DaemonFlags {
   liveRestore?: boolean;
   shutdownTimeout?: string;
   usernsRemap?: string;
+  tls?: boolean;
+  tlsVerify?: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
-type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile' | 'shutdownTimeout' | 'usernsRemap';
+type ValueFlag = 'hosts' | 'configFile' | 'dataRoot' | 'execRoot' | 'runtime' | 'logLevel' | 'pidfile' | 'shutdownTimeout' | 'usernsRemap'
+  | 'tlsCaCert' | 'tlsCert' | 'tlsKey';
+type BoolFlag = 'liveRestore' | 'tls' | 'tlsVerify';
+const BOOL_FLAGS = new Map<string, BoolFlag>([['--live-restore', 'liveRestore'], ['--tls', 'tls'], ['--tlsverify', 'tlsVerify']]);
 
 const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['-H', 'hosts'], ['--host', 'hosts'],
@@ -81,6 +106,7 @@ const VALUE_FLAGS = new Map<string, ValueFlag>([
   ['-p', 'pidfile'], ['--pidfile', 'pidfile'],
   ['--shutdown-timeout', 'shutdownTimeout'],
   ['--userns-remap', 'usernsRemap'],
+  ['--tlscacert', 'tlsCaCert'], ['--tlscert', 'tlsCert'], ['--tlskey', 'tlsKey'],
 ]);
 
 export const USAGE = `Usage:  hakod [OPTIONS]
@@ -99,6 +125,11 @@ Options:
   -p, --pidfile string          Path to use for daemon PID file (default "<exec-root>/hakod.pid")
       --runtime string          OCI runtime for containers (default "${DEFAULTS.runtime}")
       --shutdown-timeout int    Seconds to wait at least for containers to stop on shutdown (default 15)
+      --tls                     Use TLS on tcp:// hosts; implied by --tlsverify
+      --tlscacert string        Trust certs signed only by this CA (default "${DEFAULTS.tlsCaCert}")
+      --tlscert string          Path to TLS certificate file (default "${DEFAULTS.tlsCert}")
+      --tlskey string           Path to TLS key file (default "${DEFAULTS.tlsKey}")
+      --tlsverify               Use TLS and verify the remote: clients need a certificate signed by the CA
       --userns-remap string     User/Group setting for user namespaces ("default" or "user[:group]")
   -v, --version                 Print version information and quit
 `;
@@ -116,10 +147,11 @@ export function parseFlags(argv: readonly string[]): DaemonFlags {
     if (name === '-h' || name === '--help') { flags.help = true; continue; }
     if (name === '-v' || name === '--version') { flags.version = true; continue; }
     if (name === '-D' || name === '--debug') { flags.logLevel = 'debug'; continue; }
-    if (name === '--live-restore') {
+    const boolKey = BOOL_FLAGS.get(name);
+    if (boolKey !== undefined) {
       const v = eq > 0 ? arg.slice(eq + 1) : 'true';
-      if (v !== 'true' && v !== 'false') throw new InvalidArgument(`invalid value "${v}" for flag --live-restore: use true or false`);
-      flags.liveRestore = v === 'true';
+      if (v !== 'true' && v !== 'false') throw new InvalidArgument(`invalid value "${v}" for flag ${name}: use true or false`);
+      flags[boolKey] = v === 'true';
       continue;
     }
     const key = VALUE_FLAGS.get(name);
@@ -162,7 +194,12 @@ export function parseHost(raw: string): HostAddress {
 }
 
 /** The daemon.json keys hakod interprets, by their flag field. */
-const FILE_KEYS: Record<string, ValueFlag | 'debug' | 'runtimes' | 'liveRestore'> = {
+const FILE_KEYS: Record<string, ValueFlag | 'debug' | 'runtimes' | BoolFlag> = {
+  tls: 'tls',
+  tlsverify: 'tlsVerify',
+  tlscacert: 'tlsCaCert',
+  tlscert: 'tlsCert',
+  tlskey: 'tlsKey',
   'live-restore': 'liveRestore',
   'shutdown-timeout': 'shutdownTimeout',
   hosts: 'hosts',
@@ -192,7 +229,7 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
   const where = (key: string) => `"${key}" in ${fileName ?? 'config file'}`;
   const extra: Record<string, unknown> = {};
   const conflicts: string[] = [];
-  const fromFile: Partial<Record<ValueFlag | 'debug' | 'runtimes' | 'liveRestore', unknown>> = {};
+  const fromFile: Partial<Record<ValueFlag | 'debug' | 'runtimes' | BoolFlag, unknown>> = {};
 
   for (const [key, value] of Object.entries(file)) {
     const field = FILE_KEYS[key];
@@ -211,7 +248,6 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
 
   const hosts = flags.hosts.length > 0 ? flags.hosts : fromFile.hosts !== undefined ? stringList(fromFile.hosts, where('hosts')) : [DEFAULTS.host];
   if (hosts.length === 0) throw new InvalidArgument(`${where('hosts')} is empty: name at least one socket, as in ["${DEFAULTS.host}"]`);
-  for (const host of hosts) parseHost(host);
 
   const dataRoot = absolutePath(flags.dataRoot ?? optionalString(fromFile.dataRoot, where('data-root')) ?? DEFAULTS.dataRoot, 'data-root');
   const execRoot = absolutePath(flags.execRoot ?? optionalString(fromFile.execRoot, where('exec-root')) ?? DEFAULTS.execRoot, 'exec-root');
@@ -242,10 +278,26 @@ export function resolveConfig(flags: DaemonFlags, fileText: string | null, fileN
 
   const usernsRemap = flags.usernsRemap ?? optionalString(fromFile.usernsRemap, where('userns-remap')) ?? null;
 
+  for (const [field, key] of [['tls', 'tls'], ['tlsVerify', 'tlsverify']] as const) {
+    if (fromFile[field] !== undefined && typeof fromFile[field] !== 'boolean') throw new InvalidArgument(`${where(key)} must be true or false`);
+  }
+  const tlsVerify = flags.tlsVerify ?? (fromFile.tlsVerify as boolean | undefined) ?? false;
+  const tls: DaemonTls = {
+    // As dockerd: --tlsverify implies --tls.
+    enabled: tlsVerify || (flags.tls ?? (fromFile.tls as boolean | undefined) ?? false),
+    verify: tlsVerify,
+    caFile: absolutePath(flags.tlsCaCert ?? optionalString(fromFile.tlsCaCert, where('tlscacert')) ?? DEFAULTS.tlsCaCert, 'tlscacert'),
+    certFile: absolutePath(flags.tlsCert ?? optionalString(fromFile.tlsCert, where('tlscert')) ?? DEFAULTS.tlsCert, 'tlscert'),
+    keyFile: absolutePath(flags.tlsKey ?? optionalString(fromFile.tlsKey, where('tlskey')) ?? DEFAULTS.tlsKey, 'tlskey'),
+  };
+  // A tcp host without a port listens on docker's conventional one: 2375, or 2376 with TLS.
+  const listenHosts = hosts.map((h) => (/^tcp:\/\/(\[[0-9a-fA-F:]+\]|[^:/\s[\]]+)\/?$/.test(h) ? `${h.replace(/\/$/, '')}:${tls.enabled ? 2376 : 2375}` : h));
+  for (const host of listenHosts) parseHost(host);
+
   return {
     config: {
-      hosts, dataRoot, execRoot, pidfile, logLevel: logLevel ?? DEFAULTS.logLevel, runtime: defaultRuntime, runtimes,
-      configFile: fileText === null ? null : fileName, extra, liveRestore, shutdownTimeout, usernsRemap,
+      hosts: listenHosts, dataRoot, execRoot, pidfile, logLevel: logLevel ?? DEFAULTS.logLevel, runtime: defaultRuntime, runtimes,
+      configFile: fileText === null ? null : fileName, extra, liveRestore, shutdownTimeout, usernsRemap, tls,
     },
     warnings,
   };

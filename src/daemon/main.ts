@@ -61,7 +61,7 @@ async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
 
     // Refuse a socket another daemon answers on before the engine touches the data root; load
     // the API and the composition root meanwhile.
-    const [{ createApiServer }, { listenOn, clearStaleSocket }, wire] = await Promise.all([
+    const [{ createApiServer }, { listenOn, clearStaleSocket, loadServerTls, insecureHostWarning }, wire] = await Promise.all([
       import('../api/index.js'),
       import('./listen.js'),
       import('./wire.js'),
@@ -70,6 +70,7 @@ async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
       const address = parseHost(host);
       return address.kind === 'unix' ? clearStaleSocket(address.path) : undefined;
     }));
+    const serverTls = await loadServerTls(config.tls);
     const built = await wire.buildEngine(config, logger);
     cleanups.push(() => built.close());
     graceMs = () => {
@@ -93,9 +94,14 @@ async function run(config: DaemonConfig, logger: DaemonLogger): Promise<void> {
         }),
     );
     for (const host of config.hosts) {
-      const listener = await listenOn(server, host);
+      const listener = await listenOn(server, host, {
+        tls: serverTls,
+        onTlsError: (err, remote) => logger.info(`TLS handshake with ${remote} on ${host} failed: ${err.message}`),
+      });
       cleanups.push(listener.cleanup);
-      logger.info(`API listen on ${host.replace(/^unix:\/\//, '')}`);
+      const warning = insecureHostWarning(host, serverTls);
+      if (warning) logger.warn(warning);
+      logger.info(`API listen on ${host.replace(/^unix:\/\//, '')}${serverTls && listener.address.kind === 'tcp' ? ` (TLS${serverTls.verify ? ', client certificates verified' : ''})` : ''}`);
     }
     logger.info(`hakod ${packageVersion()} ready (data root ${config.dataRoot}, exec root ${config.execRoot}, runtime ${config.runtime})`);
   } catch (err) {

@@ -199,21 +199,24 @@ const VERSION_FLAGS: FlagDef[] = [
   { name: 'short', kind: 'bool', usage: "Shows only Compose's version number" },
 ];
 
-/** `docker compose version [--short] [--format pretty|json]`, as Compose v2 prints it, naming hako. */
-function composeVersion(args: string[], version: string, out: NodeJS.WritableStream): number {
+/**
+ * `docker compose version [--short] [--format pretty|json]`, as Compose v2 prints it, naming hako;
+ * `hako compose version` is the same (`path`: how the user called it).
+ */
+export function composeVersion(args: string[], version: string, out: NodeJS.WritableStream, path = 'docker compose'): number {
   const set = new FlagSet(VERSION_FLAGS);
   let parsed;
   try {
     parsed = set.parse(args);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
-    throw new StatusError(1, `${e.message}\n\nUsage:  docker compose version [OPTIONS]\n\nRun 'docker compose version --help' for more information`);
+    throw new StatusError(1, `${e.message}\n\nUsage:  ${path} version [OPTIONS]\n\nRun '${path} version --help' for more information`);
   }
   if (parsed.help) {
-    out.write(`Usage:  docker compose version [OPTIONS]\n\nShow the Docker Compose version information\n\nOptions:\n${set.usage()}\n`);
+    out.write(`Usage:  ${path} version [OPTIONS]\n\nShow the Docker Compose version information\n\nOptions:\n${set.usage()}\n`);
     return 0;
   }
-  if (parsed.args.length > 0) throw new StatusError(1, "'docker compose version' accepts no arguments");
+  if (parsed.args.length > 0) throw new StatusError(1, `'${path} version' accepts no arguments`);
   const f = new Flags(parsed);
   const format = f.string('format');
   if (f.bool('short')) out.write(`${version}\n`);
@@ -251,7 +254,7 @@ function watchCliSocket(env: NodeJS.ProcessEnv, exit: (code: number) => void): v
   process.on('exit', () => watcher.kill());
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -266,10 +269,15 @@ export async function runComposePlugin(argv: string[], env: NodeJS.ProcessEnv = 
   }
   let host: string;
   let composeArgs: string[];
+  const tlsArgs: string[] = [];
   try {
     const inv = parseInvocation(argv, env);
     composeArgs = inv.composeArgs;
     host = resolveDockerHost(inv.globals, env);
+    // The docker CLI's --tls* options go on to hako's (tcp:// hosts; DOCKER_TLS_VERIFY and DOCKER_CERT_PATH pass in env).
+    for (const name of ['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey']) {
+      if (inv.globals.has(name)) tlsArgs.push(`--${name}=${inv.globals.string(name)}`);
+    }
     const config = inv.globals.string('config');
     // Registry credentials (credentials.ts) are read from the same config dir as the docker CLI's.
     if (config) env['DOCKER_CONFIG'] = config;
@@ -282,7 +290,7 @@ export async function runComposePlugin(argv: string[], env: NodeJS.ProcessEnv = 
     return e.status;
   }
   const { runCli } = await import('../runner.js');
-  return runCli(['-H', host, 'compose', ...composeArgs], { env, program: 'docker' });
+  return runCli(['-H', host, ...tlsArgs, 'compose', ...composeArgs], { env, program: 'docker' });
 }
 
 /** bin/docker-compose-plugin's entry point. */

@@ -98,7 +98,7 @@ export const stats: Command = {
         try {
           // A connection of its own per stream: the shared client's pool (16) would starve the
           // container list and the other streams with more containers than that.
-          const own = createClient({ host: client.host, version: await client.apiVersion() });
+          const own = createClient({ ...client.options, version: await client.apiVersion() });
           signal.addEventListener('abort', () => own.close(), { once: true });
           w.res = await own.containerStats(c.id, { stream: true, signal });
           await readJsonLines(w.res, (s) => { w.entry = statsEntry(s); });

@@ -17,8 +17,26 @@ test('with no flags and no file hakod uses the documented defaults', () => {
     liveRestore: false,
     shutdownTimeout: 15,
     usernsRemap: null,
+    tls: { enabled: false, verify: false, caFile: '/etc/hako/ca.pem', certFile: '/etc/hako/cert.pem', keyFile: '/etc/hako/key.pem' },
   });
   assert.deepEqual(warnings, []);
+});
+
+test('TLS comes from --tls/--tlsverify/--tlscacert/--tlscert/--tlskey or daemon.json, and --tlsverify implies --tls', () => {
+  const flags = resolveConfig(parseFlags(['--tlsverify', '--tlscacert', '/c/ca.pem', '--tlscert=/c/cert.pem', '--tlskey', '/c/key.pem']), null, null).config.tls;
+  assert.deepEqual(flags, { enabled: true, verify: true, caFile: '/c/ca.pem', certFile: '/c/cert.pem', keyFile: '/c/key.pem' });
+  assert.deepEqual(resolveConfig(parseFlags(['--tls']), null, null).config.tls.enabled, true);
+  // A tcp host without a port gets 2375, or 2376 with TLS.
+  assert.deepEqual(resolveConfig(parseFlags(['-H', 'tcp://0.0.0.0']), null, null).config.hosts, ['tcp://0.0.0.0:2375']);
+  assert.deepEqual(resolveConfig(parseFlags(['-H', 'tcp://0.0.0.0/', '--tlsverify']), null, null).config.hosts, ['tcp://0.0.0.0:2376']);
+  assert.deepEqual(resolveConfig(parseFlags(['-H', 'tcp://[::1]', '--tls']), null, null).config.hosts, ['tcp://[::1]:2376']);
+  assert.deepEqual(resolveConfig(parseFlags(['--tls']), null, null).config.tls.verify, false);
+  const file = resolveConfig(parseFlags([]), '{"tls": true, "tlsverify": true, "tlscacert": "/d/ca.pem", "tlscert": "/d/c.pem", "tlskey": "/d/k.pem"}', 'd.json').config.tls;
+  assert.deepEqual(file, { enabled: true, verify: true, caFile: '/d/ca.pem', certFile: '/d/c.pem', keyFile: '/d/k.pem' });
+  assert.throws(() => resolveConfig(parseFlags(['--tlsverify']), '{"tlsverify": true}', 'd.json'), /specified both as a flag and in the configuration file: tlsverify/);
+  assert.throws(() => resolveConfig(parseFlags([]), '{"tlsverify": "yes"}', 'd.json'), /"tlsverify" in d.json must be true or false/);
+  assert.throws(() => parseFlags(['--tls=maybe']), /invalid value "maybe" for flag --tls/);
+  assert.throws(() => resolveConfig(parseFlags(['--tlscert', 'cert.pem']), null, null), /tlscert must be an absolute path/);
 });
 
 test('live-restore and shutdown-timeout come from a flag or daemon.json, and are checked', () => {

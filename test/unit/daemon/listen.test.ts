@@ -5,7 +5,8 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { clearStaleSocket, listenOn } from '../../../src/daemon/listen.js';
+import { clearStaleSocket, insecureHostWarning, listenOn } from '../../../src/daemon/listen.js';
+import { freePort } from '../../support/tls-certs.js';
 import { writePidfile } from '../../../src/daemon/pidfile.js';
 import { withTempDir } from '../../support/temp-dir.js';
 
@@ -46,6 +47,30 @@ test('a socket another daemon answers on is refused with a clear error', () =>
       await assert.rejects(listenOn(http.createServer(), `unix://${sock}`), /another daemon/);
     } finally {
       await new Promise<void>((resolve) => running.close(() => resolve()));
+    }
+  }));
+
+test('one API server answers on a unix socket and a plain tcp host at once', () =>
+  withTempDir('daemon', async (dir) => {
+    const sock = path.join(dir, 'hako.sock');
+    const server = http.createServer((req, res) => res.end(`hello ${req.url}`));
+    const port = await freePort();
+    const listeners = [await listenOn(server, `unix://${sock}`), await listenOn(server, `tcp://127.0.0.1:${port}`)];
+    try {
+      const get = (opts: http.RequestOptions) => new Promise<string>((resolve, reject) => {
+        http.get(opts, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => { text += d.toString(); });
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      assert.equal(await get({ socketPath: sock, path: '/unix' }), 'hello /unix');
+      assert.equal(await get({ host: '127.0.0.1', port, path: '/tcp' }), 'hello /tcp');
+      assert.equal(insecureHostWarning(`tcp://127.0.0.1:${port}`, null)?.startsWith('Binding to IP address without --tlsverify is insecure'), true);
+      assert.equal(insecureHostWarning(`unix://${sock}`, null), undefined);
+    } finally {
+      for (const l of listeners) await l.cleanup();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }));
 
