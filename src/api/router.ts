@@ -21,7 +21,8 @@ export type RouteKey =
   | 'imagePush' | 'imageSearch' | 'auth'
   | 'volumeList' | 'volumeCreate' | 'volumePrune' | 'volumeInspect' | 'volumeDelete' | 'containerStats'
   | 'build' | 'imageBootstrap' | 'buildPrune'
-  | 'networkList' | 'networkCreate' | 'networkPrune' | 'networkInspect' | 'networkDelete' | 'networkConnect' | 'networkDisconnect';
+  | 'networkList' | 'networkCreate' | 'networkPrune' | 'networkInspect' | 'networkDelete' | 'networkConnect' | 'networkDisconnect'
+  | 'pluginList' | 'swarmInactive';
 
 export interface RouteMatch {
   key: RouteKey;
@@ -56,7 +57,11 @@ const EXACT = new Map<string, RouteKey>([
   ['GET /networks', 'networkList'],
   ['POST /networks/create', 'networkCreate'],
   ['POST /networks/prune', 'networkPrune'],
+  ['GET /plugins', 'pluginList'],
 ]);
+
+/** The swarm-mode areas: answered as by a daemon that is not in a swarm (routes/swarm.ts). */
+const SWARM_AREAS = new Set(['swarm', 'nodes', 'services', 'tasks', 'secrets', 'configs']);
 
 /** `/containers/{id}/<action>`, keyed by "METHOD action". */
 const CONTAINER_ACTIONS = new Map<string, RouteKey>([
@@ -135,6 +140,8 @@ export function matchRoute(method: string, path: string): RouteMatch | null {
     }
     if (method === 'DELETE' && rest !== '') return { key: 'imageDelete', param: decodeParam(rest) };
   }
+  const slash = path.indexOf('/', 1);
+  if (SWARM_AREAS.has(slash < 0 ? path.slice(1) : path.slice(1, slash))) return { key: 'swarmInactive', param: '' };
   return null;
 }
 

@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/events.js';
 import { networkRoutes } from './routes/networks.js';
 import { buildRoutes } from './routes/build.js';
 import { bootstrapRoutes } from './routes/bootstrap.js';
+import { swarmRoutes } from './routes/swarm.js';
 import { API_VERSION, checkVersion, matchRoute, splitVersion, type RouteKey } from './router.js';
 
 export interface ApiServerOptions {
@@ -33,7 +34,7 @@ export interface ApiServerOptions {
   serverVersion?: string;
 }
 
-const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...registryRoutes, ...execRoutes, ...volumeRoutes, ...statsRoutes, ...eventRoutes, ...networkRoutes, ...buildRoutes, ...bootstrapRoutes };
+const HANDLERS: Readonly<Partial<Record<RouteKey, Handler>>> = { ...systemRoutes, ...containerRoutes, ...imageRoutes, ...registryRoutes, ...execRoutes, ...volumeRoutes, ...statsRoutes, ...eventRoutes, ...networkRoutes, ...buildRoutes, ...bootstrapRoutes, ...swarmRoutes };
 const HIJACKERS: Readonly<Partial<Record<RouteKey, HijackHandler>>> = { containerAttach, execStart };
 
 const NOT_FOUND_BODY = '{"message":"page not found"}\n';

@@ -3,6 +3,8 @@
  * body is the context tar, streamed to the engine; the answer is Docker's JSON progress stream,
  * with errors after the first message sent in-band as errorDetail.
  */
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { InvalidArgument, NotImplemented } from '../../errdefs/index.js';
 import type { Call, Handler } from '../call.js';
 import { boolParam, filtersParam, stringParam } from '../query.js';
@@ -57,6 +59,44 @@ function secretsOf(call: Call): Record<string, Buffer> {
   return out;
 }
 
+/**
+ * The context as a plain tar. The API takes it gzip-compressed too (dockerode packs contexts so,
+ * `docker build --compress` as well); bzip2 and xz, which Docker also accepts, are refused.
+ */
+async function uncompressedContext(body: Readable): Promise<Readable> {
+  const { head, stream } = await peek(body, 6);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    pipeline(stream, gunzip, () => undefined); // an error reaches the builder through gunzip
+    return gunzip;
+  }
+  if (head.subarray(0, 3).toString('latin1') === 'BZh' || head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw new InvalidArgument('the build context is bzip2 or xz compressed, which hako does not read: send it as a plain or gzip-compressed tar');
+  }
+  return stream;
+}
+
+/** The first `n` bytes of a stream (fewer if it ends first) and a stream that still yields them. */
+function peek(stream: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const settle = (ended: boolean, err?: Error) => {
+      stream.off('data', onData).off('end', onEnd).off('error', onError);
+      if (err) return reject(err);
+      stream.pause();
+      const seen = Buffer.concat(chunks);
+      if (ended) return resolve({ head: seen.subarray(0, n), stream: Readable.from(seen.length ? [seen] : []) });
+      stream.unshift(seen);
+      resolve({ head: seen.subarray(0, n), stream });
+    };
+    const onData = (b: Buffer) => { chunks.push(b); length += b.length; if (length >= n) settle(false); };
+    const onEnd = () => settle(true);
+    const onError = (e: Error) => settle(false, e);
+    stream.on('data', onData).once('end', onEnd).once('error', onError);
+  });
+}
+
 async function build(call: Call): Promise<void> {
   const builder = call.engine.build;
   if (!builder) throw new NotImplemented('this daemon has no builder');
@@ -82,7 +122,7 @@ async function build(call: Call): Promise<void> {
     const networkMode = stringParam(q, 'networkmode');
     const target = stringParam(q, 'target');
     const dockerfile = stringParam(q, 'dockerfile');
-    await builder.build(call.req, {
+    await builder.build(await uncompressedContext(call.req), {
       tags, labels, buildArgs,
       ...(dockerfile ? { dockerfile } : {}),
       ...(target ? { target } : {}),

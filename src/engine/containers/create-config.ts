@@ -47,6 +47,10 @@ export function mergeContainerConfig(user: Json, image: ImageRuntimeConfig, defa
     if (e === '' || e.startsWith('=')) throw new InvalidArgument(`invalid environment variable: ${e}`);
   }
   const merged: Json = { ...user };
+  // The create body carries these beside Config's fields; they are not part of Config (docker-py,
+  // dockerode and the CLI all send them there), so inspect must not show them under Config.
+  delete merged.HostConfig;
+  delete merged.NetworkingConfig;
   merged.Hostname = typeof user.Hostname === 'string' && user.Hostname !== '' ? user.Hostname : defaultHostname;
   merged.Domainname = user.Domainname ?? '';
   merged.User = typeof user.User === 'string' && user.User !== '' ? user.User : image.User ?? '';
@@ -117,6 +121,10 @@ export function normalizeHostConfig(hc: Json | undefined): Json {
   out.SecurityOpt = (out.SecurityOpt as string[] | null) ?? null;
   out.ShmSize = (out.ShmSize as number) || 67108864;
   out.ConsoleSize = (out.ConsoleSize as number[]) ?? [0, 0];
+  // Keys docker's HostConfig always has (no omitempty), which SDKs index without checking.
+  out.PortBindings = (out.PortBindings as Json | null) ?? {};
+  out.ContainerIDFile = (out.ContainerIDFile as string) ?? '';
+  for (const k of ['Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts', 'Links']) out[k] = out[k] ?? null;
   if (out.Init === undefined) out.Init = null;
   return out;
 }

@@ -62,13 +62,18 @@ export class Networking implements NetworkService {
       const configuring = this.#configuring.get(rec.Id);
       this.#configuring.delete(rec.Id);
       await configuring?.run();
+      // As docker: a network "connect" event for each network a starting container joins, a
+      // "disconnect" when it stops (moby's connectToNetwork / releaseNetwork).
+      this.#publishEndpoints('connect', rec.Id);
     },
     stopped: async (rec) => {
       // A start that failed before beforeStart: let a configuration under way settle, then undo it all.
       const configuring = this.#configuring.get(rec.Id);
       this.#configuring.delete(rec.Id);
       await configuring?.running?.catch(() => undefined);
+      const live = this.#m.endpointsFor(rec.Id).filter((e) => e.ip).map((e) => e.networkId);
       await this.#m.stop(rec.Id, { shared: this.#joined(rec) });
+      this.#publishEndpoints('disconnect', rec.Id, live);
     },
     removed: async (rec) => {
       await this.#m.stop(rec.Id);
@@ -140,6 +145,16 @@ export class Networking implements NetworkService {
 
   #publish(action: string, net: NetworkInfo, extra: Record<string, string> = {}): void {
     this.#events.publish('network', action, net.Id, { name: net.Name, type: net.Driver, ...extra });
+  }
+
+  /** One event per network of the container's running endpoints (or of `networkIds`). */
+  #publishEndpoints(action: 'connect' | 'disconnect', containerId: string, networkIds?: string[]): void {
+    const ids = networkIds ?? this.#m.endpointsFor(containerId).filter((e) => e.ip).map((e) => e.networkId);
+    for (const id of ids) {
+      let net: NetworkInfo;
+      try { net = this.#m.find(id); } catch { continue; } // removed meanwhile
+      this.#publish(action, net, { container: containerId });
+    }
   }
 
   // ---- API ----------------------------------------------------------------------------------
@@ -249,7 +264,8 @@ export class Networking implements NetworkService {
     if (BUILTIN_MODES.has(net.Name)) throw new Forbidden(`container cannot be disconnected from host network or connected to host network`);
     const ec = (body.EndpointConfig as Json | null) ?? {};
     await this.#m.connect(rec.Id, rec.Name, net, endpointCfg(ec));
-    if (rec.State.Running) await this.#writeHosts(rec);
+    if (!rec.State.Running) return; // as docker: the event comes when the container starts
+    await this.#writeHosts(rec);
     this.#publish('connect', net, { container: rec.Id });
   }
 
@@ -471,7 +487,8 @@ function portRequests(rec: ContainerRecord): PortRequest[] {
   };
   for (const [key, list] of Object.entries(bindings)) {
     const { containerPort, proto } = parse(key);
-    for (const b of list ?? [{}]) out.push({ proto, containerPort, hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' });
+    // HostPort "0" asks for an ephemeral port, as "" does (moby's port allocator; Testcontainers sends it).
+    for (const b of list ?? [{}]) out.push({ proto, containerPort, hostIp: b.HostIp ?? '', hostPort: b.HostPort === '0' ? '' : b.HostPort ?? '' });
   }
   if (rec.HostConfig.PublishAllPorts === true) {
     for (const key of Object.keys((rec.Config.ExposedPorts as Json | undefined) ?? {})) {

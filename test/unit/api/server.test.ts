@@ -96,6 +96,12 @@ test('requests answer as docker does: status and body per request', async () => 
     { method: 'GET', url: '/containers/json?all=maybe', status: 400, message: /"all"/ },
     { method: 'GET', url: '/images/localhost:5000/a/b:tag/json', status: 200, json: { Id: 'sha256:1', RepoTags: ['localhost:5000/a/b:tag'] } },
     { method: 'POST', url: '/images/create?fromImage=', status: 400, message: /"fromImage" or "fromSrc" is required/ },
+    { method: 'GET', url: '/v1.47/plugins', status: 200, json: [] },
+    { method: 'GET', url: '/v1.47/swarm', status: 503, message: /^This node is not a swarm manager\. Use "docker swarm init"/ },
+    { method: 'GET', url: '/services?filters={}', status: 503, message: /not a swarm manager/ },
+    { method: 'DELETE', url: '/secrets/s1', status: 503, message: /not a swarm manager/ },
+    { method: 'POST', url: '/swarm/init', body: '{}', status: 501, message: /swarm mode is not supported by hako/ },
+    { method: 'GET', url: '/swarmy', status: 404, json: { message: 'page not found' } },
   ];
   for (const row of table) {
     const reply = await server.request(row.method, row.url, row.body, row.body === undefined ? {} : { 'Content-Type': 'application/json' });

@@ -54,3 +54,17 @@ test('host config gets docker defaults', () => {
   assert.equal(hc.ShmSize, 67108864);
   assert.deepEqual(hc.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
 });
+
+test('host config has the keys docker always shows, which SDKs index without checking', () => {
+  const hc = normalizeHostConfig({ Dns: ['1.1.1.1'] });
+  assert.deepEqual(hc.PortBindings, {});
+  assert.equal(hc.ContainerIDFile, '');
+  assert.deepEqual(hc.Dns, ['1.1.1.1']);
+  for (const k of ['DnsOptions', 'DnsSearch', 'ExtraHosts', 'Links']) assert.equal(hc[k], null, k);
+});
+
+test('HostConfig and NetworkingConfig of the create body stay out of Config', () => {
+  const c = mergeContainerConfig({ Image: 'busybox', HostConfig: { Privileged: true }, NetworkingConfig: { EndpointsConfig: {} } }, image, 'h');
+  assert.equal('HostConfig' in c, false);
+  assert.equal('NetworkingConfig' in c, false);
+});
