@@ -1,45 +1,12 @@
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadProject, oneOffService, type LoadOptions } from '../../../src/compose/index.js';
+import { oneOffService } from '../../../src/compose/index.js';
 import { fileTar } from '../../../src/compose/inject.js';
-import { InvalidArgument } from '../../../src/errdefs/index.js';
+import { composeFileTrees } from '../../support/compose-files.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A temp dir `<tmp>/<name>` holding `files` (path → content). */
-function tree(files: Record<string, string>, name = 'app'): string {
-  const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'hako-compose-gaps-')));
-  dirs.push(base);
-  const root = path.join(base, name);
-  mkdirSync(root, { recursive: true });
-  for (const [p, content] of Object.entries(files)) {
-    const full = path.join(root, p);
-    mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, content);
-  }
-  return root;
-}
-
-function load(cwd: string, opts: Partial<LoadOptions> = {}): ReturnType<typeof loadProject> {
-  return loadProject({ env: { HOME: '/home/u' }, cwd, ...opts });
-}
-
-async function loadError(cwd: string, opts: Partial<LoadOptions> = {}): Promise<string> {
-  try {
-    await load(cwd, opts);
-  } catch (err) {
-    assert.ok(err instanceof InvalidArgument, `expected InvalidArgument, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('the load succeeded');
-}
+const { tree, load, loadError } = composeFileTrees('app');
 
 describe('include', () => {
   test('an included file\'s services, networks and volumes join the project, its paths and .env its own', async () => {

@@ -1,47 +1,10 @@
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadProject, renderConfig, type LoadOptions } from '../../../src/compose/index.js';
-import { InvalidArgument } from '../../../src/errdefs/index.js';
+import { renderConfig } from '../../../src/compose/index.js';
+import { composeFileTrees } from '../../support/compose-files.js';
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A temp dir `<tmp>/<name>` holding `files` (path → content; a trailing `/` makes a dir). */
-function tree(files: Record<string, string>, name = 'myapp'): string {
-  const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'hako-compose-')));
-  dirs.push(base);
-  const root = path.join(base, name);
-  mkdirSync(root, { recursive: true });
-  for (const [p, content] of Object.entries(files)) {
-    const full = path.join(root, p);
-    if (p.endsWith('/')) {
-      mkdirSync(full, { recursive: true });
-      continue;
-    }
-    mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, content);
-  }
-  return root;
-}
-
-function load(cwd: string, opts: Partial<LoadOptions> = {}): ReturnType<typeof loadProject> {
-  return loadProject({ env: { HOME: '/home/u' }, cwd, ...opts });
-}
-
-async function loadError(cwd: string, opts: Partial<LoadOptions> = {}): Promise<string> {
-  try {
-    await load(cwd, opts);
-  } catch (err) {
-    assert.ok(err instanceof InvalidArgument, `expected InvalidArgument, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('the load succeeded');
-}
+const { tree, load, loadError } = composeFileTrees('myapp');
 
 describe('which files', () => {
   test('compose.yaml in the working dir, with compose.override.yaml beside it merged over it', async () => {
