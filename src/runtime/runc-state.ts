@@ -9,8 +9,8 @@
  * - delete of a stopped container: runc destroys its cgroups (rmdir of each path in state.json's
  *   cgroup_paths) and removes its state directory (libcontainer state_linux.go destroy).
  */
-import { open, readFile, rm, rmdir, unlink } from 'node:fs/promises';
-import { constants as fsc } from 'node:fs';
+import { open, readFile, rmdir, unlink } from 'node:fs/promises';
+import { constants as fsc, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** How long to wait for runc init to take the fifo before handing over to `runc start`. */
@@ -75,7 +75,9 @@ export async function deleteStopped(stateDir: string, pid: number): Promise<bool
   const leaves = await Promise.all(paths.filter((p) => !nested.includes(p)).map(removeCgroup));
   if (!leaves.every(Boolean)) return false;
   for (const p of nested.sort((a, b) => b.length - a.length)) if (!(await removeCgroup(p))) return false;
-  await rm(stateDir, { recursive: true, force: true });
+  // One or two files on the exec root (a tmpfs): unlinked at once rather than through a thread
+  // pool that the cgroup rmdirs above keep busy.
+  rmSync(stateDir, { recursive: true, force: true });
   return true;
 }
 

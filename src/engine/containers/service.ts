@@ -1,4 +1,5 @@
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -444,11 +445,14 @@ export class Containers implements ContainerService {
       };
       this.#o.store.save(rec);
       // Independent of each other, and every `wait` is held until they are done: side by side.
-      await Promise.all([
+      const cleanup = Promise.all([
         this.#o.runtime.delete(id, { force: true, exited: true }).catch((err) => this.#o.logger.warn(`delete ${id}: ${String(err)}`)),
         this.#o.rootfs.unmount(this.#dir(rec)).catch((err) => this.#o.logger.warn(`unmount ${id}: ${String(err)}`)),
-        rm(join(this.#o.bundlesDir, id), { recursive: true, force: true }),
       ]);
+      // config.json and conmon's sockets on the exec root: removed here meanwhile, not queued on the
+      // thread pool behind the cgroup rmdirs.
+      rmSync(join(this.#o.bundlesDir, id), { recursive: true, force: true });
+      await cleanup;
       await this.#teardown('stopped', rec);
       if (status.oomKilled) this.#event(rec, 'oom');
       this.#event(rec, 'die', { exitCode: String(status.exitCode) });
