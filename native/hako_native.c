@@ -946,6 +946,11 @@ static napi_value js_netlink_talk(napi_env env, napi_callback_info info) {
   uint32_t seqs[NL_MAX_BATCH];
   bool answered[NL_MAX_BATCH];
   int n = 0;
+  // Every message aligned: NLMSG_NEXT would otherwise step past the end of the buffer.
+  if (len % NLMSG_ALIGNTO != 0) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "netlinkTalk: the request is not a whole number of netlink messages");
+    return NULL;
+  }
   for (struct nlmsghdr *h = req; NLMSG_OK(h, (unsigned)len); h = NLMSG_NEXT(h, len)) {
     if (n == NL_MAX_BATCH || !(h->nlmsg_flags & NLM_F_ACK)) {
       napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "netlinkTalk: at most 64 messages, each with NLM_F_ACK");

@@ -109,6 +109,18 @@ static void nft_execute(napi_env env, void *data) {
   nft_job_t *job = data;
   pthread_mutex_lock(&nft_lock);
   if (nft_shared == NULL) {
+    // nft_ctx_new opens a netfilter socket and calls exit() when it cannot (EMFILE, no nf_tables,
+    // no permission): that would end hakod. Open one ourselves first and report why instead.
+    int probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (probe < 0) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "libnftables: cannot open a netfilter socket: %s", strerror(errno));
+      job->rc = -1;
+      job->error = strdup(msg);
+      pthread_mutex_unlock(&nft_lock);
+      return;
+    }
+    close(probe);
     nft_shared = nft_ctx_new(NFT_CTX_DEFAULT);
     if (nft_shared != NULL && (nft_ctx_buffer_error(nft_shared) != 0 || nft_ctx_buffer_output(nft_shared) != 0)) {
       nft_ctx_free(nft_shared);
@@ -176,10 +188,16 @@ static napi_value js_nft_run(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "hako_native.nftRun", NAPI_AUTO_LENGTH, &name);
   if (napi_create_async_work(env, NULL, name, nft_execute, nft_complete, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {
+    if (job->work != NULL) napi_delete_async_work(env, job->work);
     free(job->script);
+    // The promise is already made: settle it rather than leave it pending for ever.
+    napi_value code, msg, error;
+    napi_create_string_utf8(env, "ENFT", NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, "nftRun: cannot queue the work", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &error);
+    napi_reject_deferred(env, job->deferred, error);
     free(job);
-    napi_throw_error(env, "EINVAL", "nftRun: cannot queue the work");
-    return NULL;
+    return promise;
   }
   return promise;
 }

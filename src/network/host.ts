@@ -141,7 +141,9 @@ export class LinuxNetHost implements NetHost {
   }
 
   #nl(): NativeAddon | null {
-    return this.#netlink ? tryNative() : null;
+    const addon = this.#netlink ? tryNative() : null;
+    // An addon built from an older tree has no netlink calls: `ip` then, as without an addon.
+    return addon && typeof addon.netlinkTalk === 'function' ? addon : null;
   }
 
   async plugContainer(nsPath: string, links: readonly ContainerLink[], o: { loopback?: boolean } = {}): Promise<void> {

@@ -186,9 +186,11 @@ export class ContentStore {
       }
       const digest = `sha256:${name}`;
       if (!isDigest(digest) || inUse(digest)) continue;
-      const { size } = await stat(path);
+      // Only regular files are blobs: anything else under a digest's name is not ours to remove.
+      const st = await stat(path);
+      if (!st.isFile()) continue;
       await unlink(path);
-      removed.push({ digest, size });
+      removed.push({ digest, size: st.size });
     }
     return removed;
   }

@@ -75,12 +75,13 @@ export class RunOptionsExtension implements ContainerExtension {
     settings.namespaces = { ...settings.namespaces, ...(ipc ? { ipc } : {}), ...(pid ? { pid } : {}) };
   }
 
+  // Only a shareable container mounts a /dev/shm on the host: no stat of a missing dir at every other exit.
   stopped(rec: ContainerRecord): void {
-    unmountShm(rec);
+    if (rec.HostConfig.IpcMode === 'shareable') unmountShm(rec);
   }
 
   removed(rec: ContainerRecord): void {
-    unmountShm(rec);
+    if (rec.HostConfig.IpcMode === 'shareable') unmountShm(rec);
   }
 
   /** The IPC namespace to join and the /dev/shm bind mount of the container's IPC mode. */

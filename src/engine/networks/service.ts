@@ -59,19 +59,20 @@ export class Networking implements NetworkService {
     prepare: (rec, settings) => this.#onPrepare(rec, settings),
     creating: (rec) => void this.#configuring.get(rec.Id)?.run(),
     beforeStart: async (rec) => {
-      const configuring = this.#configuring.get(rec.Id);
+      // Dropped once configured: an entry left at `stopped` means no "connect" event went out.
+      await this.#configuring.get(rec.Id)?.run();
       this.#configuring.delete(rec.Id);
-      await configuring?.run();
       // As docker: a network "connect" event for each network a starting container joins, a
       // "disconnect" when it stops (moby's connectToNetwork / releaseNetwork).
       this.#publishEndpoints('connect', rec.Id);
     },
     stopped: async (rec) => {
-      // A start that failed before beforeStart: let a configuration under way settle, then undo it all.
+      // A start that failed before beforeStart was done: let a configuration under way settle,
+      // then undo it all, without a "disconnect" for a "connect" never published.
       const configuring = this.#configuring.get(rec.Id);
       this.#configuring.delete(rec.Id);
       await configuring?.running?.catch(() => undefined);
-      const live = this.#m.endpointsFor(rec.Id).filter((e) => e.ip).map((e) => e.networkId);
+      const live = configuring ? [] : this.#m.endpointsFor(rec.Id).filter((e) => e.ip).map((e) => e.networkId);
       await this.#m.stop(rec.Id, { shared: this.#joined(rec) });
       this.#publishEndpoints('disconnect', rec.Id, live);
     },

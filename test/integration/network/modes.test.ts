@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { hostname } from 'node:os';
 import { engineForFile, runToExit } from '../../support/engine.js';
 import { httpGet } from '../../support/network-cli.js';
 import type { Json } from '../../../src/engine/index.js';
@@ -93,6 +94,26 @@ test('network events: create, connect, disconnect, destroy, with the network\'s 
   assert.deepEqual(seen.filter((s) => s.includes('n-ev')), ['create n-ev', 'connect n-ev c', 'disconnect n-ev c', 'destroy n-ev']);
 });
 
+test('a start that fails before its network is set publishes neither connect nor disconnect; a run publishes both', async () => {
+  const seen: string[] = [];
+  const off = t.engine.events.subscribe((ev) => { if (ev.Type === 'network') seen.push(ev.Action); });
+  try {
+    const c = t.engine.containers;
+    const { Id: bad } = await c.create({ Image: 'busybox', Cmd: ['/no/such/binary'] }, { name: 'ev-bad' });
+    await assert.rejects(c.start(bad));
+    await c.remove(bad, { force: true });
+    assert.deepEqual(seen, []);
+    const { Id: good } = await c.create({ Image: 'busybox', Cmd: ['true'] }, { name: 'ev-good' });
+    const exited = c.wait(good, 'next-exit');
+    await c.start(good);
+    await exited;
+    await c.remove(good, { force: true });
+    assert.deepEqual(seen, ['connect', 'disconnect']);
+  } finally {
+    off();
+  }
+});
+
 test('network prune takes networks only stopped containers use, as docker; their start then fails', async () => {
   await t.engine.networks.create({ Name: 'n-stale', IPAM: { Config: [{ Subnet: subnet(2) }] } });
   const c = t.engine.containers;
@@ -119,7 +140,6 @@ async function freePair(): Promise<number> {
 }
 
 test('on the host network a container is named as the host, unless --hostname says otherwise', async () => {
-  const { hostname } = await import('node:os');
   assert.equal((await run('hostname', { NetworkMode: 'host' })).out.trim(), hostname());
   assert.equal((await run('hostname', { NetworkMode: 'host' }, { Hostname: 'box7' })).out.trim(), 'box7');
   assert.match((await run('hostname')).out.trim(), /^[0-9a-f]{12}$/);
