@@ -70,9 +70,10 @@ export class Cli {
   }
 
   async #firstPing(): Promise<{ client: Client; error?: unknown }> {
-    const { createClient, resolveClientTls } = await import('../client/index.js');
-    // A unix socket never reads certificates, whatever the flags say (as the docker CLI).
-    const tcp = !this.host.startsWith('unix://') && !this.host.startsWith('/');
+    const { createClient, parseClientHost, resolveClientTls } = await import('../client/index.js');
+    // A unix socket never reads certificates, whatever the flags say (as the docker CLI); a host
+    // the client cannot take is named before any certificate is looked for.
+    const tcp = parseClientHost(this.host).kind === 'tcp';
     const tls = tcp ? resolveClientTls(this.#tls.flags, this.#tls.env, this.#tls.configDir) : undefined;
     const client = createClient({ host: this.host, tls });
     try {

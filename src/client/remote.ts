@@ -6,7 +6,6 @@
  * host never loads any of it.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** Docker's conventional ports: plain HTTP, and HTTP over TLS. */
@@ -69,13 +68,14 @@ export interface TlsFlags {
 
 /** The docker CLI's certificate directory: DOCKER_CERT_PATH, else the config directory (~/.docker). */
 export function certDirOf(env: NodeJS.ProcessEnv, configDir?: string): string {
-  return env['DOCKER_CERT_PATH'] || configDir || env['DOCKER_CONFIG'] || join(homedir(), '.docker');
+  // node:os only when it comes to that: this module is on every CLI run's path (transport.ts).
+  return env['DOCKER_CERT_PATH'] || configDir || env['DOCKER_CONFIG'] || join(process.getBuiltinModule('node:os').homedir(), '.docker');
 }
 
 /**
  * The client's TLS settings, or undefined when TLS is off. As the docker CLI: --tlsverify (given
  * at all) or DOCKER_TLS_VERIFY implies TLS; --tls or DOCKER_TLS turn it on without verifying the
- * server. The CA defaults to <cert dir>/ca.pem and must exist; cert.pem and key.pem are used when
+ * server. When verifying, the CA defaults to <cert dir>/ca.pem and must exist; cert.pem and key.pem are used when
  * present at their default places, and must exist when named.
  */
 export function resolveClientTls(flags: TlsFlags, env: NodeJS.ProcessEnv, configDir?: string): ClientTls | undefined {
@@ -83,7 +83,8 @@ export function resolveClientTls(flags: TlsFlags, env: NodeJS.ProcessEnv, config
   const enabled = flags.tls === true || flags.tlsverify !== undefined || verify || (flags.tls === undefined && (env['DOCKER_TLS'] ?? '') !== '');
   if (!enabled) return undefined;
   const dir = certDirOf(env, configDir);
-  const ca = readPem(flags.tlscacert ?? join(dir, 'ca.pem'), 'CA certificate', true, '--tlscacert or DOCKER_CERT_PATH');
+  // As go-connections' tlsconfig.Client: the CA is read only to verify the server (--tls alone needs none).
+  const ca = verify ? readPem(flags.tlscacert ?? join(dir, 'ca.pem'), 'CA certificate', true, '--tlscacert or DOCKER_CERT_PATH') : undefined;
   const certFile = flags.tlscert ?? join(dir, 'cert.pem');
   const keyFile = flags.tlskey ?? join(dir, 'key.pem');
   const cert = readPem(certFile, 'client certificate', flags.tlscert !== undefined, '--tlscert');
@@ -91,7 +92,32 @@ export function resolveClientTls(flags: TlsFlags, env: NodeJS.ProcessEnv, config
   if ((cert === undefined) !== (key === undefined)) {
     throw new InvalidHost(`unable to resolve hako endpoint: a client certificate needs its key and the key its certificate: found ${cert ? certFile : keyFile} but not ${cert ? keyFile : certFile}`);
   }
+  checkPems(ca && { pem: ca, file: flags.tlscacert ?? join(dir, 'ca.pem') }, cert && key ? { cert, certFile, key, keyFile } : undefined);
   return { ca, cert, key, verify };
+}
+
+/**
+ * Files that are not what they should be fail here, naming the file: Node would otherwise ignore
+ * a CA without certificates (every server then refused as untrusted) and report a bad client
+ * certificate or key as OpenSSL's bare "PEM routines::no start line" at the first request.
+ * node:crypto is loaded only here, with TLS on.
+ */
+function checkPems(ca: { pem: Buffer; file: string } | undefined, pair: { cert: Buffer; certFile: string; key: Buffer; keyFile: string } | undefined): void {
+  const crypto = process.getBuiltinModule('node:crypto');
+  const parse = <T>(file: string, what: string, flag: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new InvalidHost(`unable to resolve hako endpoint: ${file} is not a PEM ${what}: ${(e as Error).message} (name it with ${flag})`);
+    }
+  };
+  if (ca) parse(ca.file, 'CA certificate', '--tlscacert or DOCKER_CERT_PATH', () => new crypto.X509Certificate(ca.pem));
+  if (!pair) return;
+  const cert = parse(pair.certFile, 'certificate', '--tlscert', () => new crypto.X509Certificate(pair.cert));
+  const key = parse(pair.keyFile, 'private key', '--tlskey', () => crypto.createPrivateKey(pair.key));
+  if (!cert.checkPrivateKey(key)) {
+    throw new InvalidHost(`unable to resolve hako endpoint: the client key ${pair.keyFile} is not the key of the certificate ${pair.certFile}`);
+  }
 }
 
 function readPem(file: string, what: string, required: boolean, flag: string): Buffer | undefined {

@@ -78,3 +78,14 @@ test('an xz or bzip2 context is refused with what to send instead', async () => 
     assert.deepEqual(received, []);
   }
 });
+
+test('a corrupt or truncated gzip context fails the build with zlib\'s reason, not a hang', async () => {
+  const gz = gzipSync(tar);
+  // The large one is still being sent when zlib gives up: the answer must still reach the client.
+  for (const body of [Buffer.concat([gz.subarray(0, 10), Buffer.alloc(64, 0xff)]), gz.subarray(0, gz.length - 12), Buffer.concat([gz.subarray(0, 10), Buffer.alloc(8 << 20, 0xff)])]) {
+    received.length = 0;
+    const answer = await postBuild(body);
+    assert.match(answer, /"error":"[^"]*(invalid|unexpected end of file)/);
+    assert.deepEqual(received, []);
+  }
+});
