@@ -8,11 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHakod, type Hakod, type RunOptions } from '../support/hakod.js';
-import { freePort } from '../support/network-cli.js';
+import { freePort, httpGet } from '../support/network-cli.js';
 import { ok } from './expect.js';
 
 let d: Hakod;
@@ -67,34 +66,14 @@ function compose(args: string[], opts: RunOptions = {}) {
   });
 }
 
-function get(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
-    }).on('error', reject).end();
-  });
-}
-
-async function getWhenUp(path: string): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return await get(path);
-    } catch (err) {
-      if (i >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 test('docker-compose up --build, ps, logs, exec, restart, stop/start and down -v against hakod', async () => {
   ok(await compose(['up', '-d', '--build']), d);
   const ps = ok(await compose(['ps']), d);
   assert.match(ps, new RegExp(`${PROJECT}_web_1 .* Up .*127\\.0\\.0\\.1:${port}->8000/tcp`), ps);
   assert.match(ps, new RegExp(`${PROJECT}_cache_1 .* Up`), ps);
 
-  assert.equal(await getWhenUp('/index.html'), 'built into the image\n');
-  assert.equal(await get('/mounted.html'), 'from the bind mount\n');
+  assert.equal(await httpGet(port, '/index.html', 50), 'built into the image\n');
+  assert.equal(await httpGet(port, '/mounted.html'), 'from the bind mount\n');
   assert.match(ok(await compose(['logs', '--no-color', 'cache']), d), /cache_1 +\| ready/);
 
   // The dependency is reached by its service name; the environment names it.
@@ -103,7 +82,7 @@ test('docker-compose up --build, ps, logs, exec, restart, stop/start and down -v
   ok(await compose(['exec', '-T', 'cache', 'sh', '-c', 'echo kept > /data/f']), d);
 
   ok(await compose(['restart', 'web']), d);
-  assert.equal(await getWhenUp('/index.html'), 'built into the image\n');
+  assert.equal(await httpGet(port, '/index.html', 50), 'built into the image\n');
   ok(await compose(['stop']), d);
   assert.match(ok(await compose(['ps']), d), /Exit /);
   ok(await compose(['start']), d);

@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER, REPO_ROOT, run, startHakod, type Hakod, type RunOptions } from '../support/hakod.js';
-import { makeTestCerts, freePort, type TestCerts } from '../support/tls-certs.js';
+import { makeTestCerts, type TestCerts } from '../support/tls-certs.js';
+import { freePort } from '../support/network-cli.js';
 import { ok } from './expect.js';
 
 let d: Hakod | undefined;

@@ -11,7 +11,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -43,16 +42,6 @@ async function servedPage(d: Hakod, name: string, image: string, containerPort: 
   } finally {
     await d.hako(['rm', '-f', name]);
   }
-}
-
-/** A 127.0.0.1 port nothing listens on (bound, then closed). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const skip = await debianMirrorSkip();
@@ -145,7 +134,7 @@ describe('hako image bootstrap and the seeds on debian:bookworm', { skip }, () =
     const bad = await d.hako(['image', 'bootstrap', 'nosuite:x', '--suite', 'nosuchsuite']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /suite "nosuchsuite" not found on http\S+ \(no dists\/nosuchsuite\/Release\)/);
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens on it
     const down = await d.hako(['image', 'bootstrap', 'nosuite:y', '--mirror', `http://127.0.0.1:${port}/debian`]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, new RegExp(`Debian mirror http://127\\.0\\.0\\.1:${port}/debian is unreachable \\(ECONNREFUSED\\)`));

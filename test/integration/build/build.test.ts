@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engineForFile, type TestEngine } from '../../support/engine.js';
+import { engineForFile, runToExit, type TestEngine } from '../../support/engine.js';
 import { build, contextTar, savedMembers, layerPaths as allLayerPaths, type Built, type Files } from './support.js';
 
 const cachedSteps = (b: Built): boolean[] => b.steps.map((s) => s.includes(' ---> Using cache'));
@@ -150,16 +150,10 @@ describe('hako build', { concurrency: false }, () => {
     assert.deepEqual(c.Entrypoint, ['/srv/app/run.sh']);
     assert.equal(c.Cmd, null);
     // What the files look like inside: run a container from the image.
-    const { Id } = await t.engine.containers.create({
+    const r = await runToExit(t, {
       Image: 'cfg:1', User: '0', Entrypoint: ['sh', '-c'],
       Cmd: ['stat -c "%u:%g %a" /srv/app/run.sh; cat /etc/motd /greeting /unpacked/inside.txt'],
-    }, {});
-    await t.engine.containers.start(Id);
-    await t.engine.containers.wait(Id, 'not-running');
-    const logs = await t.engine.containers.logs(Id, { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all', details: false });
-    let text = '';
-    for await (const ch of logs.entries) text += ch.data.toString();
-    assert.equal(text, '1000:1000 750\nwelcome to /srv/app\nhello world\n0\nfrom a tar\n');
-    await t.engine.containers.remove(Id, { force: true });
+    });
+    assert.equal(r.stdout + r.stderr, '1000:1000 750\nwelcome to /srv/app\nhello world\n0\nfrom a tar\n');
   });
 });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { unpackInto } from '../../../src/cli/localtar.js';
+import { withTempDir } from '../../support/temp-dir.js';
 
 /** A tar of `entries` as tar-stream writes them (PAX records where given). */
 async function tarOf(entries: Array<{ name: string; type: 'file' | 'directory'; uid: number; gid: number; pax?: Record<string, string> }>): Promise<Buffer> {
@@ -22,8 +22,7 @@ async function tarOf(entries: Array<{ name: string; type: 'file' | 'directory'; 
 }
 
 test('hako cp out of a container (as root) gives files the owner of their PAX uid/gid records', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hako-cp-pax-'));
-  try {
+  await withTempDir('cp-pax', async (dir) => {
     const big = { uid: 0o777777, gid: 0o777777, pax: { uid: '300000', gid: '300001' } };
     const data = await tarOf([
       { name: 'app/', type: 'directory', ...big },
@@ -39,7 +38,5 @@ test('hako cp out of a container (as root) gives files the owner of their PAX ui
     assert.deepEqual(await owner('app'), [300000, 300001]);
     assert.deepEqual(await owner('app/data'), [300000, 300001]);
     assert.deepEqual(await owner('app/small'), [1000, 1001]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startHakod, run, REPO_ROOT, type Hakod, type RunOptions } from '../../support/hakod.js';
-import { makeTestCerts, freePort, type TestCerts } from '../../support/tls-certs.js';
+import { makeTestCerts, type TestCerts } from '../../support/tls-certs.js';
+import { freePort } from '../../support/network-cli.js';
 
 const HAKO = join(REPO_ROOT, 'bin/hako');
 
@@ -26,11 +27,13 @@ before(async () => {
   const [tlsPort, plainPort] = [await freePort(), await freePort()];
   tlsHost = `tcp://127.0.0.1:${tlsPort}`;
   plainHost = `tcp://127.0.0.1:${plainPort}`;
-  // Assigned one by one: a daemon that started is stopped by after() even when the other failed.
-  await Promise.all([
+  // Assigned one by one and both awaited: a daemon that started is stopped by after() even when the
+  // other failed (Promise.all would reject at once and after() could run before it is assigned).
+  const started = await Promise.allSettled([
     startHakod({ args: ['-H', tlsHost, '--tlsverify', '--tlscacert', certs.caCert, '--tlscert', certs.serverCert, '--tlskey', certs.serverKey] }).then((d) => { tlsd = d; }),
     startHakod({ busybox: false, args: ['-H', plainHost] }).then((d) => { plaind = d; }),
   ]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   // Nothing but the test's flags may point the CLI anywhere.
   env = { ...tlsd!.env } as Record<string, string>;
   for (const k of ['DOCKER_HOST', 'HAKO_HOST', 'DOCKER_TLS', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) delete env[k];

@@ -4,7 +4,6 @@ import { engineForFile, collect, ALL_LOGS } from '../../support/engine.js';
 
 const t = engineForFile();
 
-
 test('a container runs, exits with its code, and keeps its stdout and stderr apart in the logs', async () => {
   const c = t.engine.containers;
   const { Id } = await c.create({ Image: 'busybox', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'] }, {});

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { startTestEngine, collect, type TestEngine } from '../../support/engine.js';
+import { startTestEngine, collect, runToExit, type TestEngine } from '../../support/engine.js';
 import type { Json } from '../../../src/engine/index.js';
 import { tryNative } from '../../../src/native/index.js';
 import { LinuxNetHost } from '../../../src/network/index.js';
@@ -30,17 +30,10 @@ after(async () => {
   await t?.close();
 });
 
-const logOpts = { follow: false, stdout: true, stderr: true, since: 0, until: 0, timestamps: false, tail: 'all' as const, details: false };
-
+/** Runs a command in a new container to its end; its output and exit code. */
 async function run(cmd: string, hostConfig: Json = {}): Promise<{ code: number; out: string }> {
-  const c = t.engine.containers;
-  const { Id } = await c.create({ Image: 'busybox', Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig } }, {});
-  const waited = c.wait(Id, 'next-exit');
-  await c.start(Id);
-  const code = (await waited).StatusCode;
-  const { stdout, stderr } = await collect((await c.logs(Id, logOpts)).entries);
-  await c.remove(Id, { force: true });
-  return { code, out: stdout + stderr };
+  const r = await runToExit(t, { Cmd: ['sh', '-c', cmd], HostConfig: { Dns: ['127.0.0.1'], ...hostConfig } });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 function bridgeOf(id: string): string {

@@ -172,8 +172,8 @@ describe('swapping a layer blob for its gzip blob', () => {
     await s.registry.push({ ref: `${host}/same/app`, tag: '1', progress: recorder().progress });
     // A second push waits until the first one's gzip blob replaced the uncompressed one.
     await s.registry.push({ ref: `${host}/same/app`, tag: '1', progress: recorder().progress });
-    const layerBlobs = async () => (await blobs(s)).filter((d) => d !== first.Id && d !== second?.Id);
     let second: { Id: string } | undefined;
+    const layerBlobs = async () => (await blobs(s)).filter((d) => d !== first.Id && d !== second?.Id);
     const [gz] = await layerBlobs();
     assert.ok(gz !== undefined && gz !== sha(tar), `the layer is kept as its gzip blob: ${await blobs(s)}`);
 

@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { clearStaleSocket, insecureHostWarning, listenOn } from '../../../src/daemon/listen.js';
-import { freePort } from '../../support/tls-certs.js';
+import { freePort } from '../../support/network-cli.js';
 import { writePidfile } from '../../../src/daemon/pidfile.js';
 import { withTempDir } from '../../support/temp-dir.js';
 
