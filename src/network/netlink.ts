@@ -11,7 +11,6 @@
 
 // nlmsghdr.nlmsg_type
 export const RTM_NEWLINK = 16;
-export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
 export const RTM_NEWROUTE = 24;
@@ -213,11 +212,6 @@ export function addAddress4(index: number, ip: string, prefix: number, ifname = 
 export function addDefaultRoute4(index: number, gateway: string, ifname = `#${index}`): NlRequest {
   const body = Buffer.concat([rtmsg({ family: AF_INET }), attr(RTA_GATEWAY, ipv4(gateway)), u32Attr(RTA_OIF, index)]);
   return { type: RTM_NEWROUTE, flags: CREATE, body, what: `adding default route via ${gateway} dev ${ifname}` };
-}
-
-/** `ip link del <name>`. */
-export function delLink(name: string): NlRequest {
-  return { type: RTM_DELLINK, flags: CHANGE, body: Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, name)]), what: `deleting link ${name}` };
 }
 
 let nextSeq = Math.floor(Math.random() * 0x7fffffff);

@@ -36,13 +36,8 @@ export async function startHakoRegistry(opts: { htpasswd?: string } = {}): Promi
   };
 }
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+export { freePort } from '../../support/network-cli.js';
+import { freePort } from '../../support/network-cli.js';
 
 /** htpasswd file with one bcrypt user (htpasswd from apache2-utils). */
 export function htpasswdFile(dir: string, user: string, password: string): string {

@@ -65,10 +65,10 @@ test('hairpin is IFLA_BRPORT_MODE 1 in IFLA_INFO_SLAVE_DATA, as `ip link set …
 });
 
 test('a batch numbers its messages in order and a link index is read from an RTM_NEWLINK reply', () => {
-  const b = nl.batch([nl.getLink('lo'), nl.delLink('eth0')]);
+  const b = nl.batch([nl.getLink('lo'), nl.setLinkUp('eth0')]);
   const first = b.readUInt32LE(0);
   assert.equal(b.readUInt16LE(4), nl.RTM_GETLINK);
-  assert.equal(b.readUInt16LE(first + 4), nl.RTM_DELLINK);
+  assert.equal(b.readUInt16LE(first + 4), nl.RTM_NEWLINK);
   assert.equal(b.readUInt32LE(first + 8), (b.readUInt32LE(8) + 1) >>> 0);
   assert.equal(first + b.readUInt32LE(first), b.length);
   const reply = nl.nlmsg(nl.RTM_NEWLINK, 0, 1, nl.ifinfomsg({ index: 7, flags: nl.IFF_UP }));
