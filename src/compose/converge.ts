@@ -68,6 +68,11 @@ export interface UpOptions {
 
 const cid = (c: { Names?: string[]; Name?: string }): string => (c.Names?.[0] ?? c.Name ?? '').replace(/^\//, '');
 
+/** A container that holds its process (compose stops these before removing them). */
+export function isActive(c: { State: string }): boolean {
+  return c.State === 'running' || c.State === 'restarting' || c.State === 'paused';
+}
+
 function isStatus(e: unknown, status: number): boolean {
   return (e as { status?: number } | null)?.status === status;
 }
@@ -371,7 +376,7 @@ async function convergeService(ctx: ComposeContext, s: Service, current: Contain
     progress.event(id, 'Recreate');
     const inherit = anonymousVolumes(c);
     const newId = await createContainer(ctx, s, numberOf(c), image, containerOf, { name: `${c.Id.slice(0, 12)}_${cid(c)}`, inherit });
-    if (c.State === 'running' || c.State === 'restarting' || c.State === 'paused') {
+    if (isActive(c)) {
       const t = stopTimeout(s, opts.timeout);
       await client.containerStop(c.Id, t !== undefined ? { timeout: t } : {});
     }
@@ -498,7 +503,7 @@ function reverseOrder(project: Project, containers: ContainerSummary[]): Contain
 export async function removeContainers(ctx: ComposeContext, containers: ContainerSummary[], opts: { timeout?: number | undefined; stop?: boolean; volumes?: boolean }): Promise<void> {
   await Promise.all(containers.map(async (c) => {
     const id = `Container ${cid(c)}`;
-    if (opts.stop && (c.State === 'running' || c.State === 'restarting' || c.State === 'paused')) {
+    if (opts.stop && isActive(c)) {
       progress(ctx, id, 'Stopping');
       await ctx.client.containerStop(c.Id, opts.timeout !== undefined ? { timeout: opts.timeout } : {});
       progress(ctx, id, 'Stopped');
@@ -520,7 +525,7 @@ function progress(ctx: ComposeContext, id: string, status: string): void {
 export async function stop(ctx: ComposeContext, services: string[] = [], timeout?: number): Promise<void> {
   const all = await projectContainers(ctx.client, ctx.project.name, { services });
   for (const level of reverseOrder(ctx.project, all)) {
-    await Promise.all(level.filter((c) => c.State === 'running' || c.State === 'restarting' || c.State === 'paused').map(async (c) => {
+    await Promise.all(level.filter(isActive).map(async (c) => {
       const id = `Container ${cid(c)}`;
       ctx.progress.event(id, 'Stopping');
       await ctx.client.containerStop(c.Id, timeout !== undefined ? { timeout } : {});
@@ -618,10 +623,9 @@ export async function down(ctx: ComposeContext, opts: DownOptions = {}): Promise
       throw e;
     }
     if (((net.Labels as Record<string, string> | null) ?? {})[PROJECT_LABEL] !== project.name) continue;
-    const n = { name };
-    const id = `Network ${n.name}`;
+    const id = `Network ${name}`;
     p.event(id, 'Removing');
-    await client.networkRemove(n.name);
+    await client.networkRemove(name);
     p.event(id, 'Removed');
   }
   if (opts.volumes) {
@@ -630,13 +634,12 @@ export async function down(ctx: ComposeContext, opts: DownOptions = {}): Promise
       for (const v of (await client.volumeList({ label: [`${PROJECT_LABEL}=${project.name}`] })).Volumes ?? []) volNames.push(String(v.Name));
     }
     for (const name of [...new Set(volNames)].sort()) {
-      const v = { name };
-      const id = `Volume ${v.name}`;
+      const id = `Volume ${name}`;
       try {
-        const info = await client.volumeInspect(v.name);
+        const info = await client.volumeInspect(name);
         if (((info.Labels as Record<string, string> | null) ?? {})[PROJECT_LABEL] !== project.name) continue;
         p.event(id, 'Removing');
-        await client.volumeRemove(v.name);
+        await client.volumeRemove(name);
         p.event(id, 'Removed');
       } catch (e) {
         if (!isStatus(e, 404)) throw e;
@@ -665,11 +668,10 @@ export async function down(ctx: ComposeContext, opts: DownOptions = {}): Promise
 
 /** `rm`: stopped containers of the services (with `stop`: running ones stopped first). */
 export async function rm(ctx: ComposeContext, services: string[], opts: { stop?: boolean; volumes?: boolean; timeout?: number }): Promise<ContainerSummary[]> {
-  const all = await projectContainers(ctx.client, ctx.project.name, { services });
   if (opts.stop) await stop(ctx, services, opts.timeout);
-  const stopped = (await projectContainers(ctx.client, ctx.project.name, { services })).filter((c) => c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused');
+  const stopped = (await projectContainers(ctx.client, ctx.project.name, { services })).filter((c) => !isActive(c));
   await removeContainers(ctx, stopped, { volumes: opts.volumes ?? false });
-  return all.length > 0 ? stopped : [];
+  return stopped;
 }
 
 /** `build [SERVICE...]`: the services with a `build:` section (all of them when none is named). */

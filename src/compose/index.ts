@@ -8,7 +8,7 @@
 export type * from './model.js';
 export {
   up, down, stop, start, restart, kill, rm, build, pull, pause, listProjects, type ProjectSummary, buildService, pullImage, ensureImages, ensureNetworks, ensureVolumes,
-  projectContainers, selectServices, serviceOf, numberOf, splitTag,
+  projectContainers, selectServices, serviceOf, numberOf, splitTag, isActive,
   type ComposeContext, type Progress, type UpOptions, type DownOptions, type BuildOptions,
 } from './converge.js';
 export { createBody, serviceHash, canonicalJson, resolveEnvironment, restartPolicy, orderedNetworks } from './create-body.js';

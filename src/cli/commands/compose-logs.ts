@@ -3,6 +3,7 @@
  * prefixed with the container's name padded to the longest (`proj-web-1  | line`), or bare with
  * --no-log-prefix. Used by `compose logs` and by `compose up` without -d.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
 import type { Client, ContainerSummary } from '../../client/index.js';
 import { demultiplex } from '../../client/index.js';
@@ -17,18 +18,24 @@ export interface LogFollowOptions {
   signal?: AbortSignal;
 }
 
-/** Writes whole lines with the prefix; a last line without a newline is completed at the end. */
+/**
+ * Writes whole lines with the prefix; a last line without a newline is completed at the end.
+ * Bytes are decoded across writes, so a character split between two chunks stays whole.
+ */
 export class LinePrefixer {
   #pending = '';
+  #decoder = new StringDecoder('utf8');
   constructor(readonly out: Writable, readonly prefix: string) {}
 
-  write(text: string): void {
+  write(chunk: string | Buffer): void {
+    const text = typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
     const lines = (this.#pending + text).split('\n');
     this.#pending = lines.pop() ?? '';
     if (lines.length > 0) this.out.write(lines.map((l) => `${this.prefix}${l.replace(/\r$/, '')}\n`).join(''));
   }
 
   flush(): void {
+    this.#pending += this.#decoder.end();
     if (this.#pending) this.out.write(`${this.prefix}${this.#pending}\n`);
     this.#pending = '';
   }
@@ -54,9 +61,9 @@ export async function streamContainerLogs(client: Client, c: { id: string; name:
   const e = new LinePrefixer(out.stderr, prefix);
   try {
     if (c.tty) {
-      for await (const chunk of res) o.write((chunk as Buffer).toString('utf8'));
+      for await (const chunk of res) o.write(chunk as Buffer);
     } else {
-      for await (const f of demultiplex(res)) (f.stream === 'stderr' ? e : o).write(f.data.toString('utf8'));
+      for await (const f of demultiplex(res)) (f.stream === 'stderr' ? e : o).write(f.data);
     }
   } catch (err) {
     if (!opts.signal?.aborted) throw err;

@@ -16,7 +16,7 @@ import { renderList } from '../render.js';
 import { parseTimestamp } from '../units.js';
 import type { Client, ContainerSummary } from '../../client/index.js';
 import {
-  build as buildServices, down, kill, listProjects, loadProject, pause, projectContainers, pull, renderConfig, restart, rm, serviceOf, start, stop, up,
+  build as buildServices, down, isActive, kill, listProjects, loadProject, pause, projectContainers, pull, renderConfig, restart, rm, serviceOf, start, stop, up,
   type ComposeContext, type Progress, type Project,
 } from '../../compose/index.js';
 import { nameOf, prefixWidth, streamContainerLogs } from './compose-logs.js';
@@ -89,22 +89,23 @@ const SUBS: Record<string, Sub> = {
     },
     async run(c, f, args) {
       if (f.bool('attach-dependencies') && f.array('attach').length > 0) throw new StatusError(1, '--attach-dependencies and --attach are incompatible');
-      if (f.bool('build') && f.bool('no-build')) throw new StatusError(1, '--build and --no-build are incompatible');
+      const modes = convergeModes(f);
       const pullMode = f.string('pull') || 'policy';
       if (!['always', 'missing', 'never', 'policy', 'build'].includes(pullMode)) throw new StatusError(1, `invalid --pull option "${pullMode}": use always, missing or never`);
       if (f.number('wait-timeout') < 0) throw new StatusError(1, `invalid --wait-timeout ${f.number('wait-timeout')}: use a number of seconds`);
       for (const s of [...f.array('attach'), ...f.array('no-attach')]) checkServices(c.project, [s]);
-      if (f.bool('force-recreate') && f.bool('no-recreate')) throw new StatusError(1, '--force-recreate and --no-recreate are incompatible');
       const detach = f.bool('detach') || f.bool('wait');
       if (f.bool('detach') && (f.bool('abort-on-container-exit') || f.string('exit-code-from'))) throw new StatusError(1, '--abort-on-container-exit and --detach are incompatible');
+      // Checked before anything is created: compose refuses it without touching the engine.
+      const exitCodeFrom = f.string('exit-code-from');
+      if (exitCodeFrom && !(exitCodeFrom in c.project.services)) throw new StatusError(1, `no such service: ${exitCodeFrom}`);
       applyScale(c.project, f.array('scale'));
       const timeout = timeoutOf(f);
       const since = Math.floor(Date.now() / 1000);
       const ids = await up(c.ctx, {
         services: args,
         noDeps: f.bool('no-deps'),
-        build: f.bool('build') ? 'always' : f.bool('no-build') ? 'never' : 'missing',
-        recreate: f.bool('force-recreate') ? 'force' : f.bool('no-recreate') ? 'never' : 'diverged',
+        ...modes,
         removeOrphans: f.bool('remove-orphans'),
         start: !f.bool('no-start'),
         wait: f.bool('wait'),
@@ -116,8 +117,6 @@ const SUBS: Record<string, Sub> = {
       });
       c.progress.stop();
       if (detach || f.bool('no-start')) return 0;
-      const exitCodeFrom = f.string('exit-code-from');
-      if (exitCodeFrom && !(exitCodeFrom in c.project.services)) throw new StatusError(1, `no such service: ${exitCodeFrom}`);
       return attach(c, ids, {
         since, prefix: !f.bool('no-log-prefix'), abortOnExit: f.bool('abort-on-container-exit') || exitCodeFrom !== '', exitCodeFrom, timeout,
         // compose's up: the services named (all when none), their dependencies too with
@@ -141,14 +140,9 @@ const SUBS: Record<string, Sub> = {
       ],
     },
     async run(c, f, args) {
-      if (f.bool('build') && f.bool('no-build')) throw new StatusError(1, '--build and --no-build are incompatible');
-      if (f.bool('force-recreate') && f.bool('no-recreate')) throw new StatusError(1, '--force-recreate and --no-recreate are incompatible');
+      const modes = convergeModes(f);
       applyScale(c.project, f.array('scale'));
-      await up(c.ctx, {
-        services: args, start: false, removeOrphans: f.bool('remove-orphans'),
-        build: f.bool('build') ? 'always' : f.bool('no-build') ? 'never' : 'missing',
-        recreate: f.bool('force-recreate') ? 'force' : f.bool('no-recreate') ? 'never' : 'diverged',
-      });
+      await up(c.ctx, { services: args, start: false, removeOrphans: f.bool('remove-orphans'), ...modes });
     },
   },
   down: {
@@ -405,7 +399,7 @@ const SUBS: Record<string, Sub> = {
     async run(c, f, args) {
       checkServices(c.project, args);
       const all = await projectContainers(c.client, c.project.name, { services: args });
-      const candidates = f.bool('stop') ? all : all.filter((x) => !['running', 'restarting', 'paused'].includes(x.State));
+      const candidates = f.bool('stop') ? all : all.filter((x) => !isActive(x));
       if (candidates.length === 0) {
         c.cli.err('No stopped containers');
         return 0;
@@ -497,13 +491,25 @@ const SUBS: Record<string, Sub> = {
   },
 };
 
+/** up/create's --build/--no-build and --force-recreate/--no-recreate, each pair exclusive. */
+function convergeModes(f: Flags): { build: 'always' | 'never' | 'missing'; recreate: 'force' | 'never' | 'diverged' } {
+  if (f.bool('build') && f.bool('no-build')) throw new StatusError(1, '--build and --no-build are incompatible');
+  if (f.bool('force-recreate') && f.bool('no-recreate')) throw new StatusError(1, '--force-recreate and --no-recreate are incompatible');
+  return {
+    build: f.bool('build') ? 'always' : f.bool('no-build') ? 'never' : 'missing',
+    recreate: f.bool('force-recreate') ? 'force' : f.bool('no-recreate') ? 'never' : 'diverged',
+  };
+}
+
 function applyScale(project: Project, specs: string[]): void {
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const name = spec.slice(0, eq);
-    const n = Number(spec.slice(eq + 1));
+    const num = spec.slice(eq + 1);
+    const n = Number(num);
     const s = project.services[name];
-    if (eq < 0 || !Number.isInteger(n) || n < 0) throw new StatusError(1, `invalid --scale "${spec}": use SERVICE=NUM`);
+    // Digits only: Number('') is 0, and `--scale web=` must not scale web down.
+    if (eq < 0 || !/^\d+$/.test(num) || !Number.isSafeInteger(n)) throw new StatusError(1, `invalid --scale "${spec}": use SERVICE=NUM`);
     if (!s) throw new StatusError(1, `no such service: ${name}`);
     s.scale = n;
   }

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { parseDocument } from 'yaml';
+import { isCollection, parseDocument, visit } from 'yaml';
 import { InvalidArgument } from '../../errdefs/index.js';
 import type { InjectedFile, Mount, Network, Project, Service, Volume } from '../model.js';
 import { DotenvError, parseDotenv } from './dotenv.js';
@@ -126,14 +126,25 @@ function isFile(p: string): boolean {
   }
 }
 
-function readText(p: string): string {
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file's text; `strict` (YAML files) refuses bytes that are not UTF-8, else they read as U+FFFD. */
+function readText(p: string, strict = true): string {
+  let raw: Buffer;
   try {
-    return readFileSync(p, 'utf8');
+    raw = readFileSync(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InvalidArgument(`open ${p}: no such file or directory`);
     if (code === 'EISDIR') throw new InvalidArgument(`read ${p}: is a directory`);
     throw new InvalidArgument(`open ${p}: ${(err as Error).message}`);
+  }
+  // yaml.v3 refuses bytes that are not UTF-8; a lossy decode would turn them into U+FFFD silently.
+  if (!strict) return raw.toString('utf8');
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    throw new InvalidArgument(`yaml: ${p}: invalid UTF-8 sequence`);
   }
 }
 
@@ -159,6 +170,14 @@ function parseYaml(text: string, file: string): Dict {
     }
     throw new InvalidArgument(`yaml: ${file}: ${line !== undefined ? `line ${line}: ` : ''}${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
+  // An alias inside its own anchor (`a: &a [*a]`) would make toJS return a cyclic value that every
+  // later walk recurses into until the stack overflows; yaml.v3 refuses it.
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      const target = node.resolve(doc);
+      if (isCollection(target) && ancestors.includes(target)) throw new InvalidArgument(`yaml: ${file}: anchor '${node.source}' value contains itself`);
+    },
+  });
   const v = doc.toJS({ maxAliasCount: 10000 }) as unknown;
   if (v === null || v === undefined) return {};
   if (!isDict(v)) throw new InvalidArgument(`${file}: top-level object must be a mapping`);
@@ -365,7 +384,7 @@ function stripExtends(d: Dict): Dict {
 
 function envFileVars(file: string, lookup: Lookup, missing: (n: string) => void, raw = false): Map<string, string> {
   try {
-    return parseDotenv(readText(file), lookup, { raw, missing });
+    return parseDotenv(readText(file, false), lookup, { raw, missing });
   } catch (err) {
     if (err instanceof DotenvError) throw new InvalidArgument(`failed to read ${file}: ${err.message}`);
     throw err;

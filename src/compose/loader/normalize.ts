@@ -48,7 +48,8 @@ function toInt(v: unknown, where: string): number {
 function toNumber(v: unknown, where: string): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n === 'number' && Number.isFinite(n)) return n;
-  return fail(where, `invalid number ${JSON.stringify(v)}`);
+  // String(): JSON.stringify would print 1e400 (Infinity) as null.
+  return fail(where, `invalid number ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
 }
 
 function bytes(v: unknown, where: string): number | null {

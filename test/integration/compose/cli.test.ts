@@ -228,6 +228,22 @@ test('a cycle in depends_on and an unknown service are refused before anything i
   const unknown = await compose(['-p', 'hkcli', 'logs', 'nope']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no such service: nope/);
+  // Bad flags of a valid project are refused before the engine is touched, too.
+  const v = join(dir, 'refused');
+  mkdirSync(v);
+  writeFileSync(join(v, 'compose.yaml'), 'services:\n  a:\n    image: busybox:latest\n    command: sleep 3600\n');
+  const refusals = [
+    [['up', '--exit-code-from', 'nope'], /no such service: nope/],
+    [['up', '--scale', 'a='], /invalid --scale "a=": use SERVICE=NUM/],
+    [['up', '-d', '--build', '--no-build'], /--build and --no-build are incompatible/],
+    [['create', '--force-recreate', '--no-recreate'], /--force-recreate and --no-recreate are incompatible/],
+  ] as const;
+  for (const [args, re] of refusals) {
+    const r2 = await compose([...args], {}, v);
+    assert.equal(r2.code, 1, r2.stderr);
+    assert.match(r2.stderr, re);
+  }
+  assert.doesNotMatch((await h.docker(['network', 'ls', '--format', '{{.Name}}'])).stdout, /refused_default/);
 });
 
 test('Ctrl-C stops an attached up gracefully: the containers are stopped, not removed', async () => {

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderConfig } from '../../../src/compose/index.js';
 import { composeFileTrees } from '../../support/compose-files.js';
@@ -244,6 +245,8 @@ describe('validation', () => {
     ['network_mode of an unknown service', 'services:\n  a:\n    image: busybox\n    network_mode: service:b\n', /^service "b" not found for network_mode 'service:b'$/],
     ['an extra host without IP', 'services:\n  a:\n    image: busybox\n    extra_hosts: [somehost]\n', /services\.a\.extra_hosts\.0: invalid additional host, missing IP: somehost$/],
     ['a bad duration', 'services:\n  web:\n    image: busybox\n    stop_grace_period: soon\n', /services\.web\.stop_grace_period: invalid duration "soon"/],
+    ['an anchor that contains its own alias', 'services:\n  web: &w\n    image: busybox\n    labels: *w\n', /^yaml: .*compose\.yaml: anchor 'w' value contains itself$/],
+    ['a number too large', 'services:\n  web:\n    image: busybox\n    cpus: 1e400\n', /services\.web\.cpus: invalid number Infinity$/],
   ];
   for (const [what, yaml, re] of cases) {
     test(`${what} fails with a message naming it`, async () => {
@@ -251,6 +254,12 @@ describe('validation', () => {
       assert.match(await loadError(dir), re);
     });
   }
+
+  test('a file that is not UTF-8 fails with a message naming it', async () => {
+    const dir = tree({ 'compose.yaml': '' });
+    writeFileSync(path.join(dir, 'compose.yaml'), Buffer.from('services:\n  web:\n    image: \xff\xfebusybox\n', 'latin1'));
+    assert.match(await loadError(dir), /^yaml: .*compose\.yaml: invalid UTF-8 sequence$/);
+  });
 
   test('version: is obsolete: compose\'s warning', async () => {
     const dir = tree({ 'compose.yaml': 'version: "3.8"\nservices:\n  web:\n    image: busybox\n' });

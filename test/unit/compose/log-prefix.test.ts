@@ -16,3 +16,16 @@ test('log lines get the container name padded to the longest, as compose prints 
   p.flush();
   assert.equal(text, 'p-web-1     | hello\np-web-1     | world\np-web-1     | no newline\n');
 });
+
+test('a character split between two chunks of output is printed whole', () => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (b: Buffer) => { text += b.toString(); });
+  const p = new LinePrefixer(out, 'p-web-1  | ');
+  const bytes = Buffer.from('héllo\n€');
+  p.write(bytes.subarray(0, 2));
+  p.write(bytes.subarray(2, 8));
+  p.write(bytes.subarray(8));
+  p.flush();
+  assert.equal(text, 'p-web-1  | héllo\np-web-1  | €\n');
+});
