@@ -713,7 +713,9 @@ export async function listProjects(client: Client, all: boolean): Promise<Projec
   const byProject = new Map<string, ContainerSummary[]>();
   for (const c of list) {
     const p = c.Labels?.[PROJECT_LABEL] ?? '';
-    byProject.set(p, [...(byProject.get(p) ?? []), c]);
+    const cs = byProject.get(p);
+    if (cs) cs.push(c);
+    else byProject.set(p, [c]);
   }
   const out: ProjectSummary[] = [];
   for (const [name, cs] of [...byProject].sort(([a], [b]) => a.localeCompare(b))) {

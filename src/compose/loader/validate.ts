@@ -25,6 +25,14 @@ function pathText(path: string[]): string {
   return path.length === 0 ? '(root)' : path.join('.');
 }
 
+/** The schema's patterns, compiled once (validation walks them for every object of every file). */
+const compiledPatterns = new Map<string, RegExp>();
+function patternOf(source: string): RegExp {
+  let re = compiledPatterns.get(source);
+  if (!re) compiledPatterns.set(source, (re = new RegExp(source, 'u')));
+  return re;
+}
+
 function resolve(root: Schema, s: Schema): Schema {
   let cur = s;
   for (let i = 0; i < 20 && typeof cur.$ref === 'string'; i++) {
@@ -73,7 +81,7 @@ function check(root: Schema, schema0: Schema, v: unknown, path: string[]): Schem
   if (Array.isArray(s.enum) && !(s.enum as unknown[]).some((e) => e === v)) {
     return { path: pathText(path), message: `must be one of the following: ${(s.enum as unknown[]).map((e) => JSON.stringify(e)).join(', ')}` };
   }
-  if (typeof v === 'string' && typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(v)) {
+  if (typeof v === 'string' && typeof s.pattern === 'string' && !patternOf(s.pattern).test(v)) {
     return { path: pathText(path), message: `Does not match pattern '${s.pattern}'` };
   }
   if (typeof v === 'number') {
@@ -100,7 +108,7 @@ function check(root: Schema, schema0: Schema, v: unknown, path: string[]): Schem
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const obj = v as Record<string, unknown>;
     const props = (s.properties ?? {}) as Record<string, Schema>;
-    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Schema>).map(([p, sub]) => [new RegExp(p, 'u'), sub] as const);
+    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Schema>).map(([p, sub]) => [patternOf(p), sub] as const);
     for (const req of (s.required ?? []) as string[]) {
       if (!(req in obj)) return { path: pathText(path), message: `${req} is required` };
     }
